@@ -1,0 +1,35 @@
+/**
+ * Branded identifiers: a SiteId cannot be passed where an AgentId is expected, although
+ * both are strings on the wire. Ids are `<prefix>_<12 hex ms time><16 hex random>`, so
+ * they sort by creation time (cursor pagination relies on that).
+ */
+export type Brand<T, B extends string> = T & { readonly __brand: B }
+
+export type OrgId = Brand<string, 'OrgId'>
+export type TokenId = Brand<string, 'TokenId'>
+export type SiteId = Brand<string, 'SiteId'>
+export type UplinkId = Brand<string, 'UplinkId'>
+export type PolicyId = Brand<string, 'PolicyId'>
+export type AgentId = Brand<string, 'AgentId'>
+
+export const ID_PREFIX = {
+  org: 'org',
+  token: 'tok',
+  site: 'site',
+  uplink: 'upl',
+  policy: 'pol',
+  audit: 'aud',
+  agent: 'agt',
+  enrollment: 'enr',
+  event: 'evt',
+} as const
+
+export type IdKind = keyof typeof ID_PREFIX
+
+export function newId(kind: IdKind, nowMs: number): string {
+  const random = crypto.getRandomValues(new Uint8Array(8))
+  const hex = Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('')
+  return `${ID_PREFIX[kind]}_${Math.floor(nowMs).toString(16).padStart(12, '0')}${hex}`
+}
+
+export const ID_PATTERN = /^[a-z]{2,5}_[0-9a-f]{28}$/

@@ -1,0 +1,4 @@
+export * from './ids'
+export * from './net'
+export * from './policy'
+export * from './version'

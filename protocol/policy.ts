@@ -1,0 +1,99 @@
+/**
+ * Traffic policies: which traffic (match) goes where and how (action). The control plane
+ * validates them with these schemas and sends them unchanged to the agents, which steer
+ * each policy's traffic class accordingly.
+ */
+import { z } from 'zod'
+import { normaliseCidr } from './net'
+
+export const cidrSchema = z
+  .string()
+  .max(64)
+  .transform((value, ctx) => {
+    const normal = normaliseCidr(value.trim())
+    if (!normal) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is not a CIDR prefix (e.g. 10.1.0.0/16 or 2001:db8::/48)`,
+      })
+      return z.NEVER
+    }
+    return normal
+  })
+
+const portRange = z
+  .string()
+  .regex(/^\d{1,5}-\d{1,5}$/, 'a port range is "from-to", e.g. "8000-8100"')
+  .refine((text) => {
+    const [from, to] = text.split('-').map(Number) as [number, number]
+    return from >= 1 && to <= 65535 && from <= to
+  }, 'a port range needs 1 <= from <= to <= 65535')
+
+export const portSpecSchema = z.union([z.number().int().min(1).max(65535), portRange])
+
+const labelKey = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.\-/]{0,62}$/, 'invalid label key')
+export const labelsSchema = z
+  .record(labelKey, z.string().max(128))
+  .refine((labels) => Object.keys(labels).length <= 64, 'at most 64 labels')
+
+export const policyMatchSchema = z.strictObject({
+  applications: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'application names are lowercase'))
+    .max(64)
+    .optional(),
+  protocols: z
+    .array(z.enum(['tcp', 'udp', 'icmp', 'any']))
+    .max(4)
+    .optional(),
+  ports: z.array(portSpecSchema).max(64).optional(),
+  dscp: z.array(z.number().int().min(0).max(63)).max(64).optional(),
+  sourcePrefixes: z.array(cidrSchema).max(256).optional(),
+  destinationPrefixes: z.array(cidrSchema).max(256).optional(),
+  siteLabels: labelsSchema.optional(),
+})
+
+export const slaSchema = z.strictObject({
+  maxLatencyMs: z.number().positive().max(60_000).optional(),
+  maxJitterMs: z.number().positive().max(60_000).optional(),
+  maxLossPct: z.number().min(0).max(100).optional(),
+})
+
+export const PATH_PREFERENCES = [
+  'lowest-latency',
+  'highest-bandwidth',
+  'lowest-cost',
+  'load-balance',
+  'custom',
+] as const
+
+export const policyActionSchema = z
+  .strictObject({
+    preference: z.enum(PATH_PREFERENCES),
+    /** Name of a scorer plugin; required when preference is `custom`. */
+    scorer: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/)
+      .optional(),
+    sla: slaSchema.optional(),
+    fec: z.boolean().optional(),
+    compression: z.boolean().optional(),
+  })
+  .superRefine((action, ctx) => {
+    if (action.preference === 'custom' && !action.scorer) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scorer'],
+        message: 'required when preference is custom',
+      })
+    }
+    if (action.preference !== 'custom' && action.scorer) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scorer'],
+        message: 'only allowed with preference custom',
+      })
+    }
+  })
+
+export type PolicyMatch = z.infer<typeof policyMatchSchema>
+export type PolicyAction = z.infer<typeof policyActionSchema>

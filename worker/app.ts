@@ -1,0 +1,88 @@
+/**
+ * createApp(deps): the whole control plane as one Hono app. The Node and Workers entry
+ * points call it with their own database, clock and logger; nothing below knows which
+ * runtime it is on.
+ */
+
+import { swaggerUI } from '@hono/swagger-ui'
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import { PROTOCOL_VERSION } from '../protocol/version'
+import type { AppDeps } from './deps'
+import { ProblemError } from './errors'
+import { requireApiToken } from './http/auth'
+import type { AppEnv } from './http/env'
+import { requireJsonBody } from './http/guards'
+import { handleError, problemResponse, validationProblem } from './http/problem'
+import { healthRoutes } from './routes/health'
+import { orgsRoutes } from './routes/orgs'
+import { policiesRoutes } from './routes/policies'
+import { sitesRoutes } from './routes/sites'
+import { uplinksRoutes } from './routes/uplinks'
+
+export const MAX_BODY_BYTES = 1024 * 1024
+
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({
+    // Every failed zod validation (body, query, path) becomes one 422 listing each field.
+    defaultHook: (result, c) => {
+      if (!result.success) return validationProblem(c, result.error, result.target)
+    },
+  })
+
+  app.onError((error, c) =>
+    handleError(error, c, (message, err) =>
+      deps.logger.error({ err: err instanceof Error ? err.stack : String(err) }, message),
+    ),
+  )
+  app.notFound((c) => problemResponse(c, 'not-found', `no route for ${c.req.method} ${c.req.path}`))
+
+  app.use('*', async (c, next) => {
+    c.set('deps', deps)
+    c.set('services', { db: deps.db, clock: deps.clock })
+    await next()
+  })
+
+  healthRoutes(app)
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ProblemError('payload-too-large', `the body exceeds ${MAX_BODY_BYTES} bytes`)
+      },
+    }),
+    requireJsonBody,
+    async (_c, next) => {
+      await deps.ready()
+      await next()
+    },
+  )
+  app.use('/v1/*', requireApiToken)
+
+  orgsRoutes(app)
+  sitesRoutes(app)
+  uplinksRoutes(app)
+  policiesRoutes(app)
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token (`pat_...`)',
+  })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Patronus control plane',
+      version: deps.version,
+      description: `Patronus SD-WAN REST API (agent protocol v${PROTOCOL_VERSION}). Errors are RFC 9457 problem+json.`,
+    },
+    security: [{ bearer: [] }],
+  })
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+
+  return app
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,32 @@
+/**
+ * Control-plane configuration from environment variables, validated at start so that a
+ * typo is a clear message, not a misbehaving server. README.md lists every variable.
+ */
+import { z } from 'zod'
+
+export const nodeConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|libsql:|https?:|wss?:|:memory:)/, 'file:, libsql://, http(s):// or ws(s)://')
+    .default('file:./data/patronus.db'),
+  DATABASE_AUTH_TOKEN: z.string().min(1).optional(),
+  PATRONUS_BOOTSTRAP_TOKEN: z.string().min(16).optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+})
+
+export type NodeConfig = z.infer<typeof nodeConfigSchema>
+
+export function loadNodeConfig(env: Record<string, string | undefined>): NodeConfig {
+  // Empty variables mean "unset", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  )
+  const parsed = nodeConfigSchema.safeParse(present)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`)
+  }
+  return parsed.data
+}

@@ -1,0 +1,13 @@
+/**
+ * Workers database factory: the libSQL HTTP client (no sockets, no file system), pointed
+ * at a libSQL server or Turso by DATABASE_URL.
+ */
+import { createClient } from '@libsql/client/web'
+import { drizzle } from 'drizzle-orm/libsql/web'
+import type { Db } from './client'
+import * as schema from './schema'
+
+export function openWebDb(url: string, authToken?: string): Db {
+  const client = createClient({ url, authToken })
+  return drizzle(client, { schema }) as unknown as Db
+}

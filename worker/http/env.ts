@@ -1,0 +1,11 @@
+/** The Hono environment of the app: what middleware puts on the context for routes. */
+import type { AppDeps } from '../deps'
+import type { Actor, ServiceContext } from '../services/context'
+
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps
+    services: ServiceContext
+    actor: Actor
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * `npm start`: the single-machine install. Embedded libSQL file by default, listening on
+ * 127.0.0.1:8787. SIGTERM/SIGINT drain in-flight requests and exit 0.
+ */
+import pino from 'pino'
+import { loadNodeConfig } from './config'
+import type { Logger } from './logger'
+import { startNodeServer } from './server'
+
+const DRAIN_DEADLINE_MS = 10_000
+
+async function main() {
+  const config = loadNodeConfig(process.env)
+  const logger: Logger = pino({ level: config.LOG_LEVEL, base: { service: 'patronus-control' } })
+  const server = await startNodeServer(config, logger)
+  if (server.generatedBootstrapToken) {
+    // Printed once, to stdout, as the issue of first start asks; it is stored only hashed.
+    process.stdout.write(
+      `\nFirst start: created org "default" with an instance-admin API token (shown once):\n\n  ${server.generatedBootstrapToken}\n\n`,
+    )
+  }
+  process.stdout.write(`Patronus control plane listening on ${server.url}\n`)
+  process.stdout.write(`API docs: ${server.url}/docs  OpenAPI: ${server.url}/openapi.json\n`)
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'draining')
+    const timer = setTimeout(() => {
+      logger.warn({}, 'drain deadline passed; exiting')
+      process.exit(0)
+    }, DRAIN_DEADLINE_MS)
+    timer.unref()
+    server.close().then(() => process.exit(0))
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  process.once('SIGINT', () => shutdown('SIGINT'))
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`patronus: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})
