@@ -1,0 +1,1 @@
+export { createReedSolomon, FecError, type FecErrorCode, type ReedSolomon } from './fec.js'

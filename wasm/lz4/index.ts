@@ -1,0 +1,5 @@
+export { compressBlock, decompressBlock, MAX_BLOCK_INPUT } from './block.js'
+export { Lz4Error, type Lz4ErrorCode } from './errors.js'
+export { DEFAULT_MAX_OUTPUT, decompressFrame, type FrameDecompressOptions } from './frame-decode.js'
+export { compressFrame, type FrameCompressOptions, MAX_FRAME_INPUT } from './frame-encode.js'
+export type { BlockSize } from './frame-format.js'
