@@ -12,7 +12,7 @@ import type { AppDeps } from './deps'
 import { ProblemError } from './errors'
 import { requireApiToken } from './http/auth'
 import type { AppEnv } from './http/env'
-import { requireJsonBody } from './http/guards'
+import { requireJsonBody, viewersReadOnly } from './http/guards'
 import { handleError, problemResponse, validationProblem } from './http/problem'
 import { healthRoutes } from './routes/health'
 import { orgsRoutes } from './routes/orgs'
@@ -22,11 +22,14 @@ import { uplinksRoutes } from './routes/uplinks'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 
+const TARGET_NAMES: Record<string, string> = { json: 'body', query: 'query', param: 'path' }
+
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     // Every failed zod validation (body, query, path) becomes one 422 listing each field.
     defaultHook: (result, c) => {
-      if (!result.success) return validationProblem(c, result.error, result.target)
+      if (!result.success)
+        return validationProblem(c, result.error, TARGET_NAMES[result.target] ?? result.target)
     },
   })
 
@@ -59,7 +62,8 @@ export function createApp(deps: AppDeps) {
       await next()
     },
   )
-  app.use('/v1/*', requireApiToken)
+  // Creating orgs and tokens is decided per route (instance admin, org admin).
+  app.use('/v1/*', requireApiToken, viewersReadOnly)
 
   orgsRoutes(app)
   sitesRoutes(app)

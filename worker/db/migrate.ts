@@ -25,10 +25,14 @@ async function lastAppliedMillis(db: Db): Promise<number | undefined> {
       `CREATE TABLE IF NOT EXISTS ${TABLE} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
     ),
   )
-  const rows = await db.values<[number | string]>(
+  return newestRecorded(db)
+}
+
+async function newestRecorded(db: Db): Promise<number | undefined> {
+  const rows = await db.all<{ created_at: number | string }>(
     sql.raw(`SELECT created_at FROM ${TABLE} ORDER BY created_at DESC LIMIT 1`),
   )
-  const last = rows[0]?.[0]
+  const last = rows[0]?.created_at
   return last === undefined ? undefined : Number(last)
 }
 
@@ -64,9 +68,6 @@ export async function migrationsUpToDate(
   migrations: Migration[] = bundledMigrations,
 ): Promise<boolean> {
   const newest = migrations.at(-1)?.folderMillis
-  const rows = await db.values<[number | string]>(
-    sql.raw(`SELECT created_at FROM ${TABLE} ORDER BY created_at DESC LIMIT 1`),
-  )
-  const last = rows[0]?.[0]
-  return newest === undefined || (last !== undefined && Number(last) >= newest)
+  const last = await newestRecorded(db)
+  return newest === undefined || (last !== undefined && last >= newest)
 }

@@ -12,7 +12,6 @@ export const requireApiToken = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('authorization')
   const match = header ? /^Bearer\s+(\S{8,512})\s*$/i.exec(header) : null
   if (!match) {
-    c.header('WWW-Authenticate', 'Bearer realm="patronus"')
     throw new ProblemError(
       'unauthenticated',
       header ? 'the Authorization header is not "Bearer <token>"' : 'an API token is required',

@@ -6,6 +6,7 @@
 import { createMiddleware } from 'hono/factory'
 import { ProblemError } from '../errors'
 import type { Actor, Role } from '../services/context'
+import type { AppEnv } from './env'
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 }
 
@@ -15,13 +16,18 @@ export function requireRole(actor: Actor, role: Role): void {
   }
 }
 
+const isMutation = (method: string) => method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'
+
+/** Viewers never mutate: refused before the body is even validated. */
+export const viewersReadOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (isMutation(c.req.method)) requireRole(c.var.actor, 'operator')
+  await next()
+})
+
 export const requireJsonBody = createMiddleware(async (c, next) => {
-  const method = c.req.method
-  if (method === 'POST' || method === 'PATCH' || method === 'PUT') {
+  if (isMutation(c.req.method) && c.req.raw.body !== null) {
     const type = c.req.header('content-type') ?? ''
-    const length = c.req.header('content-length')
-    const hasBody = length !== '0' && (length !== undefined || c.req.header('transfer-encoding'))
-    if (hasBody && !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type)) {
+    if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type)) {
       throw new ProblemError(
         'unsupported-media-type',
         `request bodies must be application/json, not "${type || 'none'}"`,

@@ -17,7 +17,11 @@ export function problemResponse(
   const body = problemBody(kind, detail, new URL(c.req.url).pathname, extensions)
   return new Response(JSON.stringify(body), {
     status: body.status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: {
+      'content-type': 'application/problem+json',
+      // RFC 9110 sec. 11.6.1: a 401 names the scheme the client should use.
+      ...(kind === 'unauthenticated' ? { 'www-authenticate': 'Bearer realm="patronus"' } : {}),
+    },
   })
 }
 

@@ -45,7 +45,7 @@ export function withETag<T extends { version: number }>(c: Context, body: T): Re
   const etag = etagFor(body.version)
   c.header('ETag', etag)
   const ifNoneMatch = c.req.header('if-none-match')
-  if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+  if (ifNoneMatch?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
     return c.body(null, 304)
   }
   return c.json(body, 200)

@@ -1,0 +1,12 @@
+/** Every API suite, registered against one target (Node or workerd). */
+
+import type { ApiTarget } from './harness'
+import { authSuite } from './suite-auth'
+import { sitesSuite } from './suite-sites'
+import { uplinksPoliciesSuite } from './suite-uplinks-policies'
+
+export function apiSuites(target: () => ApiTarget) {
+  authSuite(target)
+  sitesSuite(target)
+  uplinksPoliciesSuite(target)
+}

@@ -1,0 +1,62 @@
+/**
+ * Cloudflare Workers entry. There is no start-up hook on Workers, so the first request of
+ * each isolate migrates and bootstraps (memoised; later requests only await a settled
+ * promise). The database is a libSQL server or Turso reached over HTTP (DATABASE_URL, a
+ * secret; DATABASE_AUTH_TOKEN for Turso).
+ */
+import { createApp } from './app'
+import { systemClock } from './clock'
+import { applyMigrations } from './db/migrate'
+import { openWebDb } from './db/web'
+import { consoleJsonLogger } from './logger'
+import { bootstrap } from './services/bootstrap'
+import { APP_VERSION } from './version'
+
+export interface WorkerEnv {
+  DATABASE_URL?: string
+  DATABASE_AUTH_TOKEN?: string
+  PATRONUS_BOOTSTRAP_TOKEN?: string
+}
+
+type App = ReturnType<typeof createApp>
+
+let cached: { key: string; app: App } | undefined
+
+function appFor(env: WorkerEnv): App {
+  const key = `${env.DATABASE_URL}|${env.DATABASE_AUTH_TOKEN ?? ''}`
+  if (cached?.key === key) return cached.app
+  if (!env.DATABASE_URL) {
+    throw new Error('DATABASE_URL is not set: `wrangler secret put DATABASE_URL` (see README)')
+  }
+  const db = openWebDb(env.DATABASE_URL, env.DATABASE_AUTH_TOKEN)
+  let readiness: Promise<void> | undefined
+  const ready = () => {
+    readiness ??= (async () => {
+      await applyMigrations(db)
+      const boot = await bootstrap({ db, clock: systemClock }, env.PATRONUS_BOOTSTRAP_TOKEN)
+      if (boot.generatedToken) {
+        // Workers have no terminal: the token goes to the log once (`wrangler tail`).
+        console.log(`First start: instance-admin API token (shown once): ${boot.generatedToken}`)
+      }
+    })().catch((error) => {
+      readiness = undefined // let the next request try again
+      throw error
+    })
+    return readiness
+  }
+  const app = createApp({
+    db,
+    clock: systemClock,
+    logger: consoleJsonLogger,
+    ready,
+    version: APP_VERSION,
+  })
+  cached = { key, app }
+  return app
+}
+
+export default {
+  fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext) {
+    return appFor(env).fetch(request, env, ctx)
+  },
+} satisfies ExportedHandler<WorkerEnv>
