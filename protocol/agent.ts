@@ -1,0 +1,143 @@
+/**
+ * The agent <-> control plane wire: enrollment, desired state, heartbeat. Both halves
+ * validate with these schemas; a change here is a change to PROTOCOL_VERSION.
+ *
+ * Keys on the wire are base64 of the raw 32-byte public keys (WireGuard's own text form
+ * for X25519; the same form for the Ed25519 identity key). Private keys never leave the
+ * site.
+ */
+import { z } from 'zod'
+import { policyActionSchema, policyMatchSchema } from './policy'
+
+export const publicKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, 'a base64 32-byte public key')
+
+export const enrollmentTokenPattern = /^pet_[A-Za-z0-9_-]{43}$/
+
+export const uplinkClaimSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/),
+  interface: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/),
+  /** host:port other sites reach this uplink at (public address, or lab address). */
+  endpoint: z.string().max(270).optional(),
+})
+
+export const enrollRequestSchema = z.strictObject({
+  token: z.string().regex(enrollmentTokenPattern, 'an enrollment token (pet_...)'),
+  hostname: z.string().min(1).max(253),
+  agentVersion: z.string().min(1).max(64),
+  identityPublicKey: publicKeySchema,
+  wireguardPublicKey: publicKeySchema,
+  uplinks: z.array(uplinkClaimSchema).max(16).default([]),
+})
+
+export const enrollResponseSchema = z.object({
+  agentId: z.string(),
+  siteId: z.string(),
+  orgId: z.string(),
+  overlayAddress: z.string(),
+  overlayPool: z.string(),
+  protocolVersion: z.number().int(),
+})
+
+export const desiredUplinkSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  slot: z.number().int().min(0).max(15),
+  interface: z.string(),
+  /** Where peers send to reach this uplink: host only; the port comes from basePort. */
+  endpointHost: z.string().nullable(),
+  /** First port of this uplink's WireGuard range (path (i, j) uses basePort + 16*i + j). */
+  basePort: z.number().int().min(1).max(65535),
+  bandwidthMbps: z.number().nullable(),
+  costPerGb: z.number().nullable(),
+  priority: z.number().int(),
+})
+
+export const desiredPeerSchema = z.object({
+  siteId: z.string(),
+  siteName: z.string(),
+  role: z.enum(['hub', 'spoke', 'mesh']),
+  agentId: z.string(),
+  wireguardPublicKey: publicKeySchema,
+  overlayAddress: z.string(),
+  prefixes: z.array(z.string()),
+  uplinks: z.array(desiredUplinkSchema),
+})
+
+export const desiredPolicySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  priority: z.number().int(),
+  match: policyMatchSchema,
+  action: policyActionSchema,
+})
+
+export const probeSettingsSchema = z.object({
+  bfdIntervalMs: z.number().int().min(10).max(10_000),
+  bfdMultiplier: z.number().int().min(2).max(255),
+  probeIntervalMs: z.number().int().min(10).max(60_000),
+})
+
+export const failoverSettingsSchema = z.object({
+  holdDownMs: z.number().int().min(0),
+  failbackAfterMs: z.number().int().min(0),
+  /** A path whose score is worse than the best by less than this keeps its traffic. */
+  hysteresisPct: z.number().min(0).max(100),
+})
+
+export const desiredStateSchema = z.object({
+  protocolVersion: z.number().int(),
+  revision: z.number().int().min(0),
+  generatedAt: z.string(),
+  org: z.object({ id: z.string(), topology: z.enum(['mesh', 'hub-and-spoke']) }),
+  site: z.object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(['hub', 'spoke', 'mesh']),
+    prefixes: z.array(z.string()),
+    labels: z.record(z.string(), z.string()),
+    overlayAddress: z.string(),
+    overlayPool: z.string(),
+  }),
+  agent: z.object({ id: z.string() }),
+  uplinks: z.array(desiredUplinkSchema),
+  wireguard: z.object({
+    /** Default first port of an uplink's range, when its endpoint names none. */
+    basePort: z.number().int(),
+    keepaliveSeconds: z.number().int().min(0),
+    mtu: z.number().int().min(1280).max(9000),
+  }),
+  peers: z.array(desiredPeerSchema),
+  policies: z.array(desiredPolicySchema),
+  probes: probeSettingsSchema,
+  failover: failoverSettingsSchema,
+  heartbeatIntervalSeconds: z.number().int().min(1),
+})
+
+export const heartbeatSchema = z.strictObject({
+  agentVersion: z.string().min(1).max(64),
+  uptimeSeconds: z.number().min(0),
+  revision: z.number().int().min(0).optional(),
+  uplinks: z
+    .array(z.strictObject({ name: z.string().max(64), state: z.enum(['up', 'down', 'unknown']) }))
+    .max(16)
+    .default([]),
+})
+
+export type EnrollRequest = z.infer<typeof enrollRequestSchema>
+export type EnrollResponse = z.infer<typeof enrollResponseSchema>
+export type DesiredState = z.infer<typeof desiredStateSchema>
+export type DesiredPeer = z.infer<typeof desiredPeerSchema>
+export type DesiredUplink = z.infer<typeof desiredUplinkSchema>
+export type Heartbeat = z.infer<typeof heartbeatSchema>
+
+/** Agent API paths (relative to the server URL). */
+export const AGENT_PATHS = {
+  enroll: '/v1/enroll',
+  config: '/v1/agent/config',
+  heartbeat: '/v1/agent/heartbeat',
+} as const
+
+/** Longest long-poll the server honours (`?wait=N`, seconds). */
+export const MAX_LONG_POLL_SECONDS = 60
