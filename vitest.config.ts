@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['{worker,protocol,agent,wasm,test,bench,scripts}/**/*.test.ts'],
-    exclude: ['test/workers/**', 'node_modules/**'],
+    exclude: ['test/workers/**', 'test/lab/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
