@@ -35,6 +35,30 @@ export function decompressBlock(
     if (ip >= iend) return ERR_TRUNCATED
     const token = <u32>load<u8>(ip++)
 
+    // Fast path for the common short sequence (under 15 literals, match under 19 bytes) far from
+    // both ends: fixed-size vector copies, no length loops. Far from the input end, a match must
+    // follow the literals, since only the last sequence of a block may lack one.
+    if (token < 0xf0 && (token & 15) != 15 && iend - ip >= 32 && oend - op >= 64) {
+      const lit = <usize>(token >> 4)
+      v128.store(op, v128.load(ip))
+      ip += lit
+      op += lit
+      const offset = <usize>load<u16>(ip)
+      ip += 2
+      if (offset == 0 || offset > op - dstLow) return ERR_OFFSET
+      const ml = <usize>(token & 15) + 4
+      const match = op - offset
+      if (offset >= 16) {
+        // The second load reads only bytes below op + 16, all final after the first store.
+        v128.store(op, v128.load(match))
+        v128.store(op, v128.load(match, 16), 16)
+      } else {
+        for (let i: usize = 0; i < ml; i++) store<u8>(op + i, load<u8>(match + i))
+      }
+      op += ml
+      continue
+    }
+
     // Literals.
     let lit = <usize>(token >> 4)
     if (lit == 15) {
