@@ -79,7 +79,55 @@ function group4(t: usize, cols: i32, inPtrs: usize, outPtrs: usize, vecLen: i32)
   const o2 = <usize>load<u32>(outPtrs, 8)
   const o3 = <usize>load<u32>(outPtrs, 12)
   const mask = i8x16.splat(15)
-  for (let p: usize = 0; p < <usize>vecLen; p += 16) {
+  let p: usize = 0
+  // 32 bytes per step: each table vector loaded serves two input vectors.
+  for (; p + 32 <= <usize>vecLen; p += 32) {
+    let a0 = i8x16.splat(0)
+    let a1 = a0
+    let a2 = a0
+    let a3 = a0
+    let b0 = a0
+    let b1 = a0
+    let b2 = a0
+    let b3 = a0
+    let tc = t
+    for (let c = 0; c < cols; c++) {
+      const src = <usize>load<u32>(inPtrs + ((<usize>c) << 2)) + p
+      const v = v128.load(src)
+      const w = v128.load(src, 16)
+      const vl = v128.and(v, mask)
+      const vh = i8x16.shr_u(v, 4)
+      const wl = v128.and(w, mask)
+      const wh = i8x16.shr_u(w, 4)
+      let tl = v128.load(tc)
+      let th = v128.load(tc, 16)
+      a0 = v128.xor(a0, v128.xor(i8x16.swizzle(tl, vl), i8x16.swizzle(th, vh)))
+      b0 = v128.xor(b0, v128.xor(i8x16.swizzle(tl, wl), i8x16.swizzle(th, wh)))
+      tl = v128.load(tc, 32)
+      th = v128.load(tc, 48)
+      a1 = v128.xor(a1, v128.xor(i8x16.swizzle(tl, vl), i8x16.swizzle(th, vh)))
+      b1 = v128.xor(b1, v128.xor(i8x16.swizzle(tl, wl), i8x16.swizzle(th, wh)))
+      tl = v128.load(tc, 64)
+      th = v128.load(tc, 80)
+      a2 = v128.xor(a2, v128.xor(i8x16.swizzle(tl, vl), i8x16.swizzle(th, vh)))
+      b2 = v128.xor(b2, v128.xor(i8x16.swizzle(tl, wl), i8x16.swizzle(th, wh)))
+      tl = v128.load(tc, 96)
+      th = v128.load(tc, 112)
+      a3 = v128.xor(a3, v128.xor(i8x16.swizzle(tl, vl), i8x16.swizzle(th, vh)))
+      b3 = v128.xor(b3, v128.xor(i8x16.swizzle(tl, wl), i8x16.swizzle(th, wh)))
+      tc += 128
+    }
+    v128.store(o0 + p, a0)
+    v128.store(o0 + p, b0, 16)
+    v128.store(o1 + p, a1)
+    v128.store(o1 + p, b1, 16)
+    v128.store(o2 + p, a2)
+    v128.store(o2 + p, b2, 16)
+    v128.store(o3 + p, a3)
+    v128.store(o3 + p, b3, 16)
+  }
+  // A last 16-byte vector when vecLen is an odd number of vectors.
+  for (; p < <usize>vecLen; p += 16) {
     let a0 = i8x16.splat(0)
     let a1 = a0
     let a2 = a0
@@ -89,22 +137,10 @@ function group4(t: usize, cols: i32, inPtrs: usize, outPtrs: usize, vecLen: i32)
       const v = v128.load(<usize>load<u32>(inPtrs + ((<usize>c) << 2)) + p)
       const lo = v128.and(v, mask)
       const hi = i8x16.shr_u(v, 4)
-      a0 = v128.xor(
-        a0,
-        v128.xor(i8x16.swizzle(v128.load(tc), lo), i8x16.swizzle(v128.load(tc, 16), hi)),
-      )
-      a1 = v128.xor(
-        a1,
-        v128.xor(i8x16.swizzle(v128.load(tc, 32), lo), i8x16.swizzle(v128.load(tc, 48), hi)),
-      )
-      a2 = v128.xor(
-        a2,
-        v128.xor(i8x16.swizzle(v128.load(tc, 64), lo), i8x16.swizzle(v128.load(tc, 80), hi)),
-      )
-      a3 = v128.xor(
-        a3,
-        v128.xor(i8x16.swizzle(v128.load(tc, 96), lo), i8x16.swizzle(v128.load(tc, 112), hi)),
-      )
+      a0 = v128.xor(a0, mul16(tc, lo, hi))
+      a1 = v128.xor(a1, mul16(tc + 32, lo, hi))
+      a2 = v128.xor(a2, mul16(tc + 64, lo, hi))
+      a3 = v128.xor(a3, mul16(tc + 96, lo, hi))
       tc += 128
     }
     v128.store(o0 + p, a0)
