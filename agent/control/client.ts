@@ -1,0 +1,137 @@
+/**
+ * The control client: the agent's signed conversation with the control plane after
+ * enrollment. Every request carries an RFC 9421 signature made with the identity key
+ * (protocol/signing.ts): created = the injected clock, a fresh 16-byte nonce, keyid = the
+ * agent id. Config is pulled with ETag + long-poll; answers are validated with zod here,
+ * at the boundary, so the daemon trusts what it gets.
+ */
+import { randomBytes } from 'node:crypto'
+import {
+  AGENT_PATHS,
+  type DesiredState,
+  desiredStateSchema,
+  type Heartbeat,
+  heartbeatSchema,
+  MAX_LONG_POLL_SECONDS,
+} from '../../protocol/agent'
+import { type AgentSigner, signRequest } from '../../protocol/signing'
+import type { Clock } from '../clock'
+import { ProtocolError } from './errors'
+import { problemFrom } from './problem'
+import { exchange, type FetchLike } from './transport'
+
+export type ConfigResult =
+  | { status: 'changed'; state: DesiredState; etag: string }
+  | { status: 'unchanged' }
+
+export interface GetConfigOptions {
+  /** The revision the agent has; sent as `If-None-Match: "<revision>"`. */
+  etag?: number | undefined
+  /** Long-poll: the server holds the request up to this many seconds (capped at 60). */
+  waitSeconds?: number | undefined
+  signal?: AbortSignal | undefined
+}
+
+/** What the daemon needs from the control plane (an interface so tests can fake it). */
+export interface ControlClient {
+  getConfig(options?: GetConfigOptions): Promise<ConfigResult>
+  heartbeat(body: Heartbeat, signal?: AbortSignal): Promise<void>
+}
+
+export interface ControlClientOptions {
+  serverUrl: string
+  signer: AgentSigner
+  fetch: FetchLike
+  clock: Clock
+  /** Timeout of a request, on top of any long-poll wait. */
+  requestTimeoutMs?: number
+  /** Nonce source; 16 random bytes by default. */
+  nonce?: () => string
+}
+
+const textEncoder = new TextEncoder()
+
+/** base URL + path, tolerating a trailing slash or a path prefix on the server URL. */
+export function joinUrl(serverUrl: string, path: string): string {
+  return serverUrl.replace(/\/+$/, '') + path
+}
+
+export function createControlClient(options: ControlClientOptions): ControlClient {
+  const timeoutMs = options.requestTimeoutMs ?? 30_000
+  const nonce = options.nonce ?? (() => randomBytes(16).toString('base64url'))
+
+  async function signed(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: Uint8Array,
+  ): Promise<Record<string, string>> {
+    const created = Math.floor(options.clock.now() / 1000)
+    return signRequest({ method, url, headers, body }, options.signer, created, nonce())
+  }
+
+  return {
+    async getConfig({ etag, waitSeconds, signal } = {}) {
+      const wait =
+        waitSeconds === undefined
+          ? undefined
+          : Math.max(0, Math.min(MAX_LONG_POLL_SECONDS, Math.floor(waitSeconds)))
+      const query = wait ? `?wait=${wait}` : ''
+      const url = joinUrl(options.serverUrl, AGENT_PATHS.config) + query
+      const headers: Record<string, string> = { accept: 'application/json' }
+      if (etag !== undefined) headers['if-none-match'] = `"${etag}"`
+      const response = await exchange(
+        options.fetch,
+        options.clock,
+        url,
+        { method: 'GET', headers: await signed('GET', url, headers, new Uint8Array()) },
+        timeoutMs + (wait ?? 0) * 1000,
+        signal,
+      )
+      if (response.status === 304) {
+        await response.body?.cancel()
+        return { status: 'unchanged' }
+      }
+      if (response.status !== 200) throw await problemFrom(response, 'fetch desired state')
+      let raw: unknown
+      try {
+        raw = await response.json()
+      } catch {
+        throw new ProtocolError('fetch desired state: the answer is not JSON')
+      }
+      const parsed = desiredStateSchema.safeParse(raw)
+      if (!parsed.success) {
+        const first = parsed.error.issues[0]
+        throw new ProtocolError(
+          `fetch desired state: the document does not match the protocol (${first?.path.join('.')}: ${first?.message})`,
+        )
+      }
+      // A document for another agent would configure this site as someone else.
+      if (parsed.data.agent.id !== options.signer.keyId) {
+        throw new ProtocolError(
+          `fetch desired state: the document is for agent ${parsed.data.agent.id}, not ${options.signer.keyId}`,
+        )
+      }
+      const etagHeader = response.headers.get('etag') ?? `"${parsed.data.revision}"`
+      return { status: 'changed', state: parsed.data, etag: etagHeader }
+    },
+
+    async heartbeat(body, signal) {
+      const url = joinUrl(options.serverUrl, AGENT_PATHS.heartbeat)
+      const bytes = textEncoder.encode(JSON.stringify(heartbeatSchema.parse(body)))
+      const headers = { 'content-type': 'application/json' }
+      const response = await exchange(
+        options.fetch,
+        options.clock,
+        url,
+        { method: 'POST', headers: await signed('POST', url, headers, bytes), body: bytes },
+        timeoutMs,
+        signal,
+      )
+      if (response.status !== 204 && response.status !== 200) {
+        throw await problemFrom(response, 'send heartbeat')
+      }
+      await response.body?.cancel()
+    },
+  }
+}

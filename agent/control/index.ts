@@ -1,0 +1,5 @@
+export * from './client'
+export * from './enroll'
+export * from './errors'
+export * from './problem'
+export * from './transport'

@@ -1,0 +1,228 @@
+/**
+ * The agent daemon: keeps the engine in step with the control plane.
+ *
+ * Fail-static first: at start it hands the cached desired state to the engine before any
+ * network I/O, so a site keeps forwarding with its last configuration when the control
+ * plane is down, including after a restart. Then two loops run until stopped:
+ * - sync: long-poll the config (ETag = revision); on a new revision, cache it atomically,
+ *   then reconfig. Errors back off exponentially (1 s .. 60 s, jittered), logged once per
+ *   streak.
+ * - heartbeat: every `heartbeatIntervalSeconds` of the current desired state (jittered).
+ *
+ * Revocation (choice): on AgentRevokedError either loop stops both, the engine is left
+ * as it is (forwarding continues with the last config until the process exits), and run()
+ * resolves 'revoked'; the CLI turns that into a non-zero exit with a clear message. On an
+ * external stop (SIGTERM) the in-flight long-poll is aborted, the engine closed, and run()
+ * resolves 'stopped'.
+ */
+import type { DesiredState } from '../../protocol/agent'
+import type { Clock } from '../clock'
+import { AgentRevokedError, type ControlClient } from '../control'
+import type { Engine } from '../engine'
+import type { Logger } from '../logger'
+import type { DesiredStateStore } from '../state'
+import { Backoff, jitter, type Random } from './backoff'
+import { ErrorStreak } from './error-streak'
+
+export interface DaemonOptions {
+  /** Long-poll wait sent to the server; below MAX_LONG_POLL_SECONDS and proxy timeouts. */
+  longPollSeconds: number
+  backoffMinMs: number
+  backoffMaxMs: number
+  /**
+   * Shortest time between two config polls: a server (or proxy) that answers a long-poll
+   * at once must not turn the loop into a busy loop.
+   */
+  minPollIntervalMs: number
+  /** Heartbeat interval until a desired state says otherwise. */
+  defaultHeartbeatSeconds: number
+}
+
+export const DEFAULT_DAEMON_OPTIONS: DaemonOptions = {
+  longPollSeconds: 55,
+  backoffMinMs: 1_000,
+  backoffMaxMs: 60_000,
+  minPollIntervalMs: 1_000,
+  defaultHeartbeatSeconds: 30,
+}
+
+export interface DaemonDeps {
+  client: ControlClient
+  engine: Engine
+  store: DesiredStateStore
+  clock: Clock
+  logger: Logger
+  random?: Random
+  agentVersion: string
+  /** Uplink names claimed at enrollment, reported until the desired state lists uplinks. */
+  uplinkNames: string[]
+  options?: Partial<DaemonOptions>
+}
+
+export type DaemonExit = 'stopped' | 'revoked'
+
+export const REVOKED_MESSAGE = 'agent revoked by the control plane; stopping sync'
+
+export class Daemon {
+  private readonly options: DaemonOptions
+  private readonly random: Random
+  private readonly log: Logger
+  private current: DesiredState | undefined
+  /** The revision the engine has applied; sent as the ETag. */
+  private appliedRevision: number | undefined
+  private revoked = false
+
+  constructor(private readonly deps: DaemonDeps) {
+    this.options = { ...DEFAULT_DAEMON_OPTIONS, ...deps.options }
+    this.random = deps.random ?? Math.random
+    this.log = deps.logger.child({ component: 'daemon' })
+  }
+
+  /** The desired state the engine was last given (cache or server). */
+  get desired(): DesiredState | undefined {
+    return this.current
+  }
+
+  async run(signal: AbortSignal): Promise<DaemonExit> {
+    const startedAt = this.deps.clock.now()
+    await this.applyCache()
+    const stop = new AbortController()
+    const onAbort = () => stop.abort()
+    if (signal.aborted) stop.abort()
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      await Promise.all([this.syncLoop(stop), this.heartbeatLoop(stop, startedAt)])
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+    if (this.revoked) {
+      this.log.error({}, REVOKED_MESSAGE)
+      return 'revoked'
+    }
+    await this.deps.engine.close()
+    this.log.info({}, 'stopped')
+    return 'stopped'
+  }
+
+  /** Fail-static: the cached document goes to the engine before any network I/O. */
+  private async applyCache(): Promise<void> {
+    let cached: DesiredState | undefined
+    try {
+      cached = await this.deps.store.load()
+    } catch (error) {
+      // A corrupt cache must not keep the agent down: the server will send a fresh one.
+      this.log.error({ err: (error as Error).message }, 'ignoring the cached desired state')
+      return
+    }
+    if (!cached) {
+      this.log.info({}, 'no cached desired state; waiting for the control plane')
+      return
+    }
+    this.current = cached
+    try {
+      await this.deps.engine.reconfig(cached)
+      this.appliedRevision = cached.revision
+      this.log.info({ revision: cached.revision }, 'applied cached desired state')
+    } catch (error) {
+      // Leave appliedRevision unset so the server sends the document again (no 304).
+      this.log.error(
+        { err: (error as Error).message, revision: cached.revision },
+        'reconfig from cache',
+      )
+    }
+  }
+
+  private handleRevoked(error: unknown, stop: AbortController): boolean {
+    if (!(error instanceof AgentRevokedError)) return false
+    this.revoked = true
+    stop.abort()
+    return true
+  }
+
+  private async syncLoop(stop: AbortController): Promise<void> {
+    const { clock } = this.deps
+    const backoff = new Backoff(this.options.backoffMinMs, this.options.backoffMaxMs)
+    const streak = new ErrorStreak(this.log, 'config sync')
+    while (!stop.signal.aborted) {
+      const began = clock.now()
+      try {
+        await this.pollOnce(stop.signal)
+        backoff.reset()
+        streak.succeeded()
+      } catch (error) {
+        if (stop.signal.aborted) break
+        if (this.handleRevoked(error, stop)) break
+        const delay = jitter(backoff.next(), this.random)
+        streak.failed(error, delay)
+        await clock.sleep(delay, stop.signal)
+        continue
+      }
+      const elapsed = clock.now() - began
+      if (elapsed < this.options.minPollIntervalMs) {
+        await clock.sleep(jitter(this.options.minPollIntervalMs, this.random), stop.signal)
+      }
+    }
+  }
+
+  private async pollOnce(signal: AbortSignal): Promise<void> {
+    const { client, store, engine, clock } = this.deps
+    const result = await client.getConfig({
+      etag: this.appliedRevision,
+      waitSeconds: this.options.longPollSeconds,
+      signal,
+    })
+    if (result.status === 'changed') {
+      const state = result.state
+      this.current = state
+      try {
+        await store.save(state)
+      } catch (error) {
+        // Forwarding with the new config matters more than the cache: log and go on.
+        this.log.error({ err: (error as Error).message }, 'cache desired state')
+      }
+      await engine.reconfig(state)
+      this.appliedRevision = state.revision
+      this.log.info({ revision: state.revision }, 'applied new desired state')
+    }
+    try {
+      await store.saveSyncStatus({
+        lastSyncAt: new Date(clock.now()).toISOString(),
+        revision: this.appliedRevision ?? null,
+      })
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'record sync status')
+    }
+  }
+
+  private heartbeatIntervalMs(): number {
+    const seconds = this.current?.heartbeatIntervalSeconds ?? this.options.defaultHeartbeatSeconds
+    return seconds * 1000
+  }
+
+  private async heartbeatLoop(stop: AbortController, startedAt: number): Promise<void> {
+    const { client, clock } = this.deps
+    const streak = new ErrorStreak(this.log, 'heartbeat')
+    while (!stop.signal.aborted) {
+      const uplinkNames = this.current?.uplinks.map((u) => u.name) ?? this.deps.uplinkNames
+      try {
+        await client.heartbeat(
+          {
+            agentVersion: this.deps.agentVersion,
+            uptimeSeconds: Math.max(0, Math.floor((clock.now() - startedAt) / 1000)),
+            ...(this.appliedRevision !== undefined ? { revision: this.appliedRevision } : {}),
+            // Path and link probing come in a later issue; until then the state is unknown.
+            uplinks: uplinkNames.slice(0, 16).map((name) => ({ name, state: 'unknown' as const })),
+          },
+          stop.signal,
+        )
+        streak.succeeded()
+      } catch (error) {
+        if (stop.signal.aborted) break
+        if (this.handleRevoked(error, stop)) break
+        streak.failed(error, this.heartbeatIntervalMs())
+      }
+      // The interval itself is the retry pace: a heartbeat is cheap and periodic anyway.
+      await clock.sleep(jitter(this.heartbeatIntervalMs(), this.random), stop.signal)
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export * from './backoff'
+export * from './daemon'
+export * from './error-streak'

@@ -1,0 +1,53 @@
+/**
+ * The recording engine: changes nothing on the host, logs and remembers what it would do
+ * on every reconfig. It lets the daemon run end to end today (before tunnels exist) and
+ * gives tests an engine whose every decision can be inspected.
+ */
+import type { DesiredState } from '../../protocol/agent'
+import type { Logger } from '../logger'
+import type { Engine } from './engine'
+import { type EnginePlan, planReconfig } from './plan'
+
+export class RecordingEngine implements Engine {
+  /** One plan per reconfig call, in order. */
+  readonly plans: EnginePlan[] = []
+  private current: DesiredState | undefined
+  private closed = false
+
+  constructor(private readonly logger: Logger) {}
+
+  /** The last desired state applied (what the host "has"). */
+  get applied(): DesiredState | undefined {
+    return this.current
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  async reconfig(desired: DesiredState): Promise<void> {
+    if (this.closed) throw new Error('reconfig: the engine is closed')
+    const plan = planReconfig(this.current, desired)
+    this.plans.push(plan)
+    this.current = desired
+    this.logger.info(
+      {
+        revision: plan.revision,
+        peersAdded: plan.added,
+        peersRemoved: plan.removed,
+        peersChanged: plan.changed,
+        routes: plan.routes.length,
+      },
+      'reconfig (recording only: no host changes)',
+    )
+    for (const route of plan.routes) {
+      this.logger.debug(route, 'would route prefix to peer site')
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.logger.info({}, 'engine closed')
+  }
+}

@@ -1,0 +1,6 @@
+export * from './cache'
+export * from './enrollment'
+export * from './errors'
+export * from './files'
+export * from './identity'
+export * from './paths'
