@@ -1,0 +1,3 @@
+export * from './addr'
+export * from './rtnetlink'
+export * from './types'

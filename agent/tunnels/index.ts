@@ -1,0 +1,7 @@
+export * from './diff'
+export * from './kernel'
+export * from './keys'
+export * from './select'
+export * from './types'
+export * from './uapi'
+export * from './userspace'
