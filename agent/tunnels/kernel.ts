@@ -3,10 +3,10 @@
  * rtnetlink. Used when the kernel has the module; select.ts falls back to userspace when
  * the family is absent (as on the lab machines, lab.md).
  */
-import { type WireGuardSocket, createWireGuard, type wg } from 'netlink'
+import { createWireGuard, type WireGuardSocket, type wg } from 'netlink'
 import { type Family, parseIp } from '../../protocol/net'
-import type { Routing } from '../routing/types'
 import { bufferToIp, ipToBuffer, splitCidr } from '../routing/addr'
+import type { Routing } from '../routing/types'
 import { type DeviceUpdate, planDeviceUpdate } from './diff'
 import { keyToBytes } from './keys'
 import {
@@ -114,7 +114,7 @@ export class KernelWireGuardBackend implements WireGuardBackend {
     const state: WireGuardDeviceState = { listenPort: 0, fwmark: 0, peers: [] }
     const peers = new Map<string, WireGuardPeerState>()
     for (const part of parts) {
-      if (part.privateKey && part.privateKey.some((b) => b !== 0)) {
+      if (part.privateKey?.some((b) => b !== 0)) {
         state.privateKey = part.privateKey.toString('base64')
       }
       if (part.listenPort !== undefined) state.listenPort = part.listenPort

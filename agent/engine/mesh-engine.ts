@@ -1,0 +1,207 @@
+/**
+ * The mesh engine: applies planMesh() through a WireGuard backend and rtnetlink routing.
+ * Each reconfig compares the plan with the live state (not with what it believes it did),
+ * so a partial failure, a restart or a hand edit converges on the next call. It touches
+ * only what it owns: interfaces named `<prefix><hex>-<hex>`, rules in its priority range
+ * pointing at its tables, routes in its tables.
+ */
+import type { DesiredState } from '../../protocol/agent'
+import { normaliseCidr } from '../../protocol/net'
+import type { RouteSpec, Routing, RuleSpec } from '../routing/types'
+import type { WireGuardBackend, WireGuardDeviceConfig } from '../tunnels/types'
+import type { Engine } from './engine'
+import { MESH_DEFAULTS, type MeshPlan, type MeshPlanOptions, planMesh } from './mesh-plan'
+
+const MAIN_TABLE = 254
+/** Rule priorities the engine owns: [rulePriorityBase, rulePriorityBase + RULE_SPAN]. */
+const RULE_SPAN = 100
+
+export interface MeshEngineOptions extends MeshPlanOptions {
+  backend: WireGuardBackend
+  routing: Routing
+  /** The site's WireGuard private key (base64); it never leaves the site. */
+  privateKey: string
+  log?: (message: string) => void
+}
+
+export interface MeshEngine extends Engine {
+  /** The plan of the last successful reconfig. */
+  readonly plan: MeshPlan | undefined
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')
+}
+
+function routeKey(r: RouteSpec): string {
+  return `${r.table} ${normaliseCidr(r.dst)} ${r.dev ?? ''} ${r.gateway ?? ''}`
+}
+
+function ruleKey(r: RuleSpec): string {
+  return `${r.priority} ${r.table} ${r.fwmark ?? ''} ${r.from ? normaliseCidr(r.from) : ''}`
+}
+
+export function createMeshEngine(options: MeshEngineOptions): MeshEngine {
+  const { backend, routing } = options
+  const log = options.log ?? (() => {})
+  const ownName = new RegExp(`^${escapeRegExp(options.interfacePrefix)}[0-9a-f]-[0-9a-f]$`)
+  const priorityBase = options.rulePriorityBase ?? MESH_DEFAULTS.rulePriorityBase
+  const tableBase = options.uplinkTableBase ?? MESH_DEFAULTS.uplinkTableBase
+  const meshTable = options.meshTable ?? MESH_DEFAULTS.meshTable
+  const ownTables = new Set<number>([
+    ...Array.from({ length: 16 }, (_, i) => tableBase + i),
+    meshTable,
+  ])
+  let current: MeshPlan | undefined
+  let closed = false
+  let queue: Promise<void> = Promise.resolve()
+
+  /** Calls run one after another: a reconfig never interleaves with another or with close. */
+  function serial<T>(task: () => Promise<T>): Promise<T> {
+    const result = queue.then(task)
+    queue = result.then(
+      () => undefined,
+      () => undefined,
+    )
+    return result
+  }
+
+  async function uplinkRoutes(plan: MeshPlan): Promise<RouteSpec[]> {
+    const main = await routing.routes(MAIN_TABLE)
+    const wanted: RouteSpec[] = []
+    for (const u of plan.uplinks) {
+      const link = await routing.link(u.interface)
+      if (!link) {
+        log(`uplink ${u.slot}: interface ${u.interface} is absent; its table stays empty`)
+        continue
+      }
+      const defaults = main
+        .filter((r) => r.dst === '0.0.0.0/0' && r.dev === u.interface)
+        .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))
+      const gateway = defaults[0]?.gateway
+      const route: RouteSpec = { dst: '0.0.0.0/0', table: u.table, dev: u.interface }
+      if (gateway) route.gateway = gateway
+      wanted.push(route)
+    }
+    return wanted
+  }
+
+  async function wantedRules(plan: MeshPlan): Promise<RuleSpec[]> {
+    const rules: RuleSpec[] = plan.rules.map((r) => ({ ...r }))
+    if (options.mode === 'prod') {
+      for (const u of plan.uplinks) {
+        const addr = (await routing.addresses(u.interface)).find((a) => !a.cidr.includes(':'))
+        if (!addr) continue
+        const ip = addr.cidr.split('/')[0] ?? ''
+        rules.push({ priority: priorityBase + 16 + u.slot, table: u.table, from: `${ip}/32` })
+      }
+    }
+    return rules
+  }
+
+  async function reconcileRoutes(wanted: RouteSpec[], tables: Iterable<number>): Promise<void> {
+    const want = new Map(wanted.map((r) => [routeKey(r), r]))
+    const have = new Set<string>()
+    for (const table of tables) {
+      for (const route of await routing.routes(table)) {
+        const key = routeKey(route)
+        if (want.has(key)) have.add(key)
+        else await routing.deleteRoute(route)
+      }
+    }
+    for (const [key, route] of want) if (!have.has(key)) await routing.replaceRoute(route)
+  }
+
+  async function reconcileRules(wanted: RuleSpec[]): Promise<void> {
+    const want = new Map(wanted.map((r) => [ruleKey(r), r]))
+    for (const rule of await routing.rules(4)) {
+      const ours =
+        rule.priority >= priorityBase &&
+        rule.priority <= priorityBase + RULE_SPAN &&
+        ownTables.has(rule.table)
+      if (!ours) continue
+      if (want.has(ruleKey(rule))) continue
+      await routing.deleteRule(rule)
+    }
+    for (const rule of want.values()) await routing.ensureRule(rule)
+  }
+
+  async function ownInterfaces(): Promise<string[]> {
+    return (await backend.list()).filter((name) => ownName.test(name))
+  }
+
+  async function apply(desired: DesiredState): Promise<void> {
+    if (closed) throw new Error('mesh engine: reconfig after close')
+    const plan = planMesh(desired, options)
+    for (const warning of plan.warnings) log(`plan: ${warning}`)
+
+    // Underlay first: each uplink's table and rules, so tunnels leave by their uplink.
+    const uplinkTables = [...ownTables].filter((t) => t !== meshTable)
+    await reconcileRoutes(await uplinkRoutes(plan), uplinkTables)
+    await reconcileRules(await wantedRules(plan))
+
+    for (const iface of plan.interfaces) {
+      await backend.up(iface.name)
+      const config: WireGuardDeviceConfig = {
+        privateKey: options.privateKey,
+        listenPort: iface.listenPort,
+        fwmark: iface.fwmark,
+        peers: iface.peers.map((p) => ({
+          publicKey: p.publicKey,
+          ...(p.endpoint ? { endpoint: p.endpoint } : {}),
+          allowedIps: p.allowedIps,
+          persistentKeepalive: iface.keepaliveSeconds,
+        })),
+      }
+      const { changed } = await backend.set(iface.name, config)
+      if (changed) log(`${iface.name}: WireGuard config applied (${iface.peers.length} peers)`)
+      const link = await routing.link(iface.name)
+      if (!link?.up || link.mtu !== iface.mtu) {
+        await routing.setLink(iface.name, { mtu: iface.mtu, up: true })
+      }
+      await routing.ensureAddress(iface.name, iface.address)
+    }
+
+    await reconcileRoutes(
+      plan.routes.map((r) => ({ dst: r.dst, table: r.table, dev: r.dev })),
+      [meshTable],
+    )
+
+    const planned = new Set(plan.interfaces.map((i) => i.name))
+    for (const name of await ownInterfaces()) {
+      if (planned.has(name)) continue
+      await backend.down(name)
+      log(`${name}: removed (no longer in the plan)`)
+    }
+    current = plan
+  }
+
+  async function teardown(): Promise<void> {
+    if (closed) return
+    closed = true
+    const errors: string[] = []
+    const attempt = async (what: string, fn: () => Promise<void>) => {
+      try {
+        await fn()
+      } catch (err) {
+        errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    }
+    await attempt('routes', () => reconcileRoutes([], ownTables))
+    await attempt('rules', () => reconcileRules([]))
+    for (const name of await ownInterfaces().catch(() => [] as string[])) {
+      await attempt(`down ${name}`, () => backend.down(name))
+    }
+    await attempt('backend', () => backend.close())
+    current = undefined
+    if (errors.length > 0) throw new Error(`mesh engine close: ${errors.join('; ')}`)
+  }
+
+  return {
+    get plan() {
+      return current
+    },
+    reconfig: (desired) => serial(() => apply(desired)),
+    close: () => serial(teardown),
+  }
+}
