@@ -1,0 +1,215 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { FakeClock } from '../clock/fake'
+import { createControlClient, type FetchLike } from '../control'
+import { RecordingEngine } from '../engine'
+import { type DesiredStateStore, fileStore, statePaths } from '../state'
+import { FakeControlPlane } from '../testing/fake-control-plane'
+import { desiredState, peer } from '../testing/fixtures'
+import { captureLogger, drive, InflightFetch, MemoryStore, testSigner } from '../testing/harness'
+import { Daemon, type DaemonOptions, REVOKED_MESSAGE } from './daemon'
+
+const dirs: string[] = []
+const stops: AbortController[] = []
+afterEach(async () => {
+  // Stop any daemon a failed test left running, then remove its state.
+  for (const stop of stops.splice(0)) stop.abort()
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
+})
+
+interface Setup {
+  store?: DesiredStateStore
+  fetch?: FetchLike
+  options?: Partial<DaemonOptions>
+}
+
+function setup({ store = new MemoryStore(), fetch, options }: Setup = {}) {
+  const cp = new FakeControlPlane()
+  const { signer, publicKey } = testSigner(cp.agentId)
+  cp.identityPublicKey = publicKey
+  const clock = new FakeClock()
+  // Late-bound, so a test may wrap cp.fetch after setup.
+  const net = new InflightFetch(fetch ?? ((url, init) => cp.fetch(url, init)))
+  const log = captureLogger()
+  const engine = new RecordingEngine(log.logger)
+  const daemon = new Daemon({
+    client: createControlClient({ serverUrl: 'http://cp.test', signer, fetch: net.fetch, clock }),
+    engine,
+    store,
+    clock,
+    logger: log.logger,
+    random: () => 0.5,
+    agentVersion: '9.9.9',
+    uplinkNames: ['fiber'],
+    ...(options ? { options } : {}),
+  })
+  const stop = new AbortController()
+  stops.push(stop)
+  let exit: string | undefined
+  const start = () => {
+    const run = daemon.run(stop.signal)
+    void run.then((e) => {
+      exit = e
+    })
+    return run
+  }
+  return { cp, clock, net, log, engine, daemon, stop, store, start, exit: () => exit }
+}
+
+const configRequests = (cp: FakeControlPlane) =>
+  cp.requests.filter((r) => r.url.includes('/v1/agent/config'))
+
+describe('daemon', () => {
+  it('applies the cached state before contacting the server, then a new revision', async () => {
+    const store = new MemoryStore(desiredState(1))
+    const t = setup({ store })
+    t.cp.state = desiredState(2, { peers: [peer('site_b')] })
+    let plansAtFirstRequest: number | undefined
+    const original = t.cp.fetch
+    t.cp.fetch = async (url, init) => {
+      plansAtFirstRequest ??= t.engine.plans.length
+      return original(url, init)
+    }
+    const run = t.start()
+    await drive(t.clock, t.net, () => t.engine.plans.length >= 2)
+    expect(plansAtFirstRequest).toBe(1)
+    expect(t.engine.plans.map((p) => p.revision)).toEqual([1, 2])
+    expect(t.engine.plans[1]?.added).toEqual(['site_b'])
+    expect(store.state?.revision).toBe(2)
+    expect(store.status?.revision).toBe(2)
+    const first = configRequests(t.cp)[0]
+    expect(first?.url).toBe('http://cp.test/v1/agent/config?wait=55')
+    expect(first?.headers['if-none-match']).toBe('"1"')
+    t.stop.abort()
+    expect(await run).toBe('stopped')
+  })
+
+  it('on 304 neither re-caches nor reconfigures, and paces immediate answers', async () => {
+    const store = new MemoryStore(desiredState(1))
+    const t = setup({ store })
+    const run = t.start()
+    await drive(t.clock, t.net, () => configRequests(t.cp).length >= 4)
+    expect(t.engine.plans).toHaveLength(1)
+    expect(store.saves).toBe(0)
+    expect(store.status?.revision).toBe(1)
+    for (const request of configRequests(t.cp)) {
+      expect(request.headers['if-none-match']).toBe('"1"')
+    }
+    // A server answering a long-poll at once costs one poll per ~second, not a busy loop.
+    expect(t.clock.sleeps.filter((ms) => ms === 900).length).toBeGreaterThanOrEqual(3)
+    t.stop.abort()
+    await run
+  })
+
+  it('backs off exponentially with jitter up to the cap and logs the streak once', async () => {
+    const t = setup({ options: { defaultHeartbeatSeconds: 1_000 } })
+    t.cp.down = true
+    const backoffs = () => t.clock.sleeps.filter((ms) => ![30_000, 85_000, 900_000].includes(ms))
+    const run = t.start()
+    await drive(t.clock, t.net, () => backoffs().length >= 9)
+    // min 1 s doubling to the 60 s cap, each shortened by jitter (random 0.5 -> x0.9).
+    expect(backoffs().slice(0, 9)).toEqual([
+      900, 1_800, 3_600, 7_200, 14_400, 28_800, 54_000, 54_000, 54_000,
+    ])
+    const errors = t.log.messages().filter((m) => m === 'config sync failed; retrying with backoff')
+    expect(errors).toHaveLength(1)
+    t.cp.down = false
+    await drive(t.clock, t.net, () => t.engine.plans.length === 1)
+    expect(t.log.messages()).toContain('config sync recovered')
+    t.stop.abort()
+    await run
+  })
+
+  it('fail-static across a restart: a fresh daemon reconfigures from disk with the server down', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'patronus-daemon-'))
+    dirs.push(dir)
+    const first = setup({ store: fileStore(statePaths(dir)) })
+    first.cp.state = desiredState(5, { peers: [peer('site_b')] })
+    const run1 = first.start()
+    await drive(first.clock, first.net, () => first.engine.plans.length === 1)
+    first.stop.abort()
+    expect(await run1).toBe('stopped')
+    expect(first.engine.isClosed).toBe(true)
+
+    const second = setup({ store: fileStore(statePaths(dir)) })
+    second.cp.down = true
+    const run2 = second.start()
+    await drive(second.clock, second.net, () => second.cp.requests.length >= 3)
+    expect(second.engine.plans.map((p) => p.revision)).toEqual([5])
+    expect(second.engine.plans[0]?.added).toEqual(['site_b'])
+    expect(second.daemon.desired?.revision).toBe(5)
+    second.stop.abort()
+    await run2
+  })
+
+  it('ignores a corrupt cache (logged) and syncs from the server', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'patronus-daemon-'))
+    dirs.push(dir)
+    await writeFile(statePaths(dir).desiredState, '{not json')
+    const t = setup({ store: fileStore(statePaths(dir)) })
+    const run = t.start()
+    await drive(t.clock, t.net, () => t.engine.plans.length === 1)
+    expect(t.log.messages()).toContain('ignoring the cached desired state')
+    expect((await fileStore(statePaths(dir)).load())?.revision).toBe(1)
+    t.stop.abort()
+    await run
+  })
+
+  it('on revocation stops syncing and heartbeating, keeps the engine, resolves revoked', async () => {
+    const store = new MemoryStore(desiredState(1))
+    const t = setup({ store })
+    t.cp.revoked = true
+    const exit = await t.start()
+    expect(exit).toBe('revoked')
+    expect(t.engine.isClosed).toBe(false)
+    expect(t.engine.applied?.revision).toBe(1)
+    expect(t.log.messages()).toContain(REVOKED_MESSAGE)
+    const sent = t.cp.requests.length
+    for (let i = 0; i < 10; i++) t.clock.advanceToNext()
+    await new Promise((r) => setTimeout(r, 20))
+    expect(t.cp.requests.length).toBe(sent)
+    expect(t.clock.pending).toBe(0)
+  })
+
+  it('on stop aborts the in-flight long-poll and closes the engine', async () => {
+    let configSignal: AbortSignal | undefined
+    const hanging: FetchLike = (url, init) => {
+      if (!url.includes('/config')) return Promise.resolve(new Response(null, { status: 204 }))
+      configSignal = init.signal ?? undefined
+      return new Promise((_resolve, reject) => {
+        init.signal?.addEventListener('abort', () => reject(init.signal?.reason))
+      })
+    }
+    const t = setup({ fetch: hanging })
+    const run = t.start()
+    const deadline = Date.now() + 5_000
+    while (!configSignal && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1))
+    expect(configSignal?.aborted).toBe(false)
+    t.stop.abort()
+    expect(await run).toBe('stopped')
+    expect(configSignal?.aborted).toBe(true)
+    expect(t.engine.isClosed).toBe(true)
+  })
+
+  it('heartbeats at the desired interval with version, uptime, revision and unknown uplinks', async () => {
+    const t = setup({ store: new MemoryStore(desiredState(3, { heartbeatIntervalSeconds: 10 })) })
+    t.cp.state = desiredState(3, { heartbeatIntervalSeconds: 10 })
+    const run = t.start()
+    await drive(t.clock, t.net, () => t.cp.heartbeats.length >= 3)
+    expect(t.cp.heartbeats[0]).toEqual({
+      agentVersion: '9.9.9',
+      uptimeSeconds: 0,
+      revision: 3,
+      uplinks: [{ name: 'fiber', state: 'unknown' }],
+    })
+    // 10 s interval, jittered by random 0.5 -> 9 s between heartbeats.
+    expect(t.clock.sleeps).toContain(9_000)
+    const uptimes = t.cp.heartbeats.map((h) => (h as { uptimeSeconds: number }).uptimeSeconds)
+    expect(uptimes[2]).toBeGreaterThan(uptimes[1]!)
+    expect(uptimes[1]).toBeGreaterThan(0)
+    t.stop.abort()
+    await run
+  })
+})
