@@ -58,6 +58,27 @@ function totals(stats: AgentStats, ifname: string): { rx: bigint; tx: bigint } {
 
 const defaultIf = (site: number) => `${lab.site(site).wgPrefix}0-0`
 
+/** What a failed reachability check needs to be understood: tunnels, routes, rules. */
+async function diagnose(from: number, to: number): Promise<string> {
+  const parts: string[] = []
+  for (const s of [from, to]) {
+    const ns = lab.site(s).ns
+    const p = lab.site(s).wgPrefix
+    const wg = await lab.exec(ns, 'wg', ['show', 'all', 'dump'])
+    parts.push(
+      `site ${s} wg:\n${wg.stdout
+        .split('\n')
+        .filter((l) => l.startsWith(p))
+        .join('\n')}`,
+    )
+    parts.push(`site ${s} rules:\n${(await lab.exec(ns, 'ip', ['rule'])).stdout}`)
+    parts.push(
+      `site ${s} mesh table:\n${(await lab.exec(ns, 'ip', ['route', 'show', 'table', 'all'])).stdout}`,
+    )
+  }
+  return parts.join('\n')
+}
+
 beforeAll(async () => {
   await cleanupStale()
   lab = await Lab.create({ sites: 3, uplinks: 2, log })
@@ -121,8 +142,10 @@ describe('WireGuard mesh over the lab WAN (3 sites x 2 uplinks)', () => {
             const r = await ping(from, to)
             return r.ok ? r : undefined
           },
-          { timeoutMs: 20_000, intervalMs: 100 },
-        )
+          { timeoutMs: 30_000, intervalMs: 100 },
+        ).catch(async (err: Error) => {
+          throw new Error(`${err.message}\n${await diagnose(from, to)}`)
+        })
         rtts.push(`${from}->${to} ${result.avgMs} ms`)
       }
     }
