@@ -14,6 +14,7 @@ export default defineConfig(async () => {
           bindings: {
             DATABASE_URL: sqld.url,
             PATRONUS_BOOTSTRAP_TOKEN: 'workers-instance-admin-token-0123456789',
+            CONFIG_POLL_INTERVAL_MS: '200',
           },
         },
       }),
@@ -21,6 +22,8 @@ export default defineConfig(async () => {
     test: {
       include: ['test/workers/**/*.test.ts'],
       testTimeout: 30_000,
+      // A hung request must fail the run, not hang it.
+      teardownTimeout: 10_000,
     },
   }
 })

@@ -14,6 +14,8 @@ import { requireApiToken } from './http/auth'
 import type { AppEnv } from './http/env'
 import { requireJsonBody, viewersReadOnly } from './http/guards'
 import { handleError, problemResponse, validationProblem } from './http/problem'
+import { agentRoutes } from './routes/agent'
+import { agentsRoutes } from './routes/agents'
 import { healthRoutes } from './routes/health'
 import { orgsRoutes } from './routes/orgs'
 import { policiesRoutes } from './routes/policies'
@@ -21,6 +23,8 @@ import { sitesRoutes } from './routes/sites'
 import { uplinksRoutes } from './routes/uplinks'
 
 export const MAX_BODY_BYTES = 1024 * 1024
+
+const isAgentPath = (path: string) => path === '/v1/enroll' || path.startsWith('/v1/agent/')
 
 const TARGET_NAMES: Record<string, string> = { json: 'body', query: 'query', param: 'path' }
 
@@ -42,7 +46,7 @@ export function createApp(deps: AppDeps) {
 
   app.use('*', async (c, next) => {
     c.set('deps', deps)
-    c.set('services', { db: deps.db, clock: deps.clock })
+    c.set('services', { db: deps.db, clock: deps.clock, notifier: deps.notifier })
     await next()
   })
 
@@ -62,18 +66,32 @@ export function createApp(deps: AppDeps) {
       await next()
     },
   )
-  // Creating orgs and tokens is decided per route (instance admin, org admin).
-  app.use('/v1/*', requireApiToken, viewersReadOnly)
+  // Agents authenticate by signature (routes/agent.ts), operators by API token; creating
+  // orgs and tokens is decided per route (instance admin, org admin).
+  agentRoutes(app)
+  app.use('/v1/*', async (c, next) => {
+    if (isAgentPath(c.req.path)) return next()
+    return requireApiToken(c, async () => {
+      await viewersReadOnly(c, next)
+    })
+  })
 
   orgsRoutes(app)
   sitesRoutes(app)
   uplinksRoutes(app)
   policiesRoutes(app)
+  agentsRoutes(app)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
     description: 'An API token (`pat_...`)',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'agentSignature', {
+    type: 'http',
+    scheme: 'signature',
+    description:
+      'RFC 9421 HTTP Message Signature (Ed25519) by the agent identity key; see docs/protocol.md',
   })
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -13,6 +13,11 @@ export const nodeConfigSchema = z.object({
     .default('file:./data/patronus.db'),
   DATABASE_AUTH_TOKEN: z.string().min(1).optional(),
   PATRONUS_BOOTSTRAP_TOKEN: z.string().min(16).optional(),
+  /**
+   * Long-poll re-read interval for changes made by other instances. Unset: 30 s with an
+   * embedded file database (one process: in-process wake-ups are exact), 1 s otherwise.
+   */
+  CONFIG_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 })
 
@@ -29,4 +34,11 @@ export function loadNodeConfig(env: Record<string, string | undefined>): NodeCon
     throw new Error(`invalid configuration:\n${lines.join('\n')}`)
   }
   return parsed.data
+}
+
+export function configPollIntervalMs(config: NodeConfig): number {
+  if (config.CONFIG_POLL_INTERVAL_MS !== undefined) return config.CONFIG_POLL_INTERVAL_MS
+  return config.DATABASE_URL.startsWith('file:') || config.DATABASE_URL === ':memory:'
+    ? 30_000
+    : 1000
 }

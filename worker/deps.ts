@@ -5,6 +5,7 @@
 import type { Clock } from './clock'
 import type { Db } from './db/client'
 import type { Logger } from './logger'
+import type { RevisionNotifier } from './services/notifier'
 
 export interface AppDeps {
   db: Db
@@ -17,4 +18,11 @@ export interface AppDeps {
    */
   ready: () => Promise<void>
   version: string
+  /** Wakes long-polling agents of this process when their site's revision changes. */
+  notifier: RevisionNotifier
+  /**
+   * How often a long-poll re-reads its site's revision, for changes made by another
+   * instance that the notifier cannot hear (Workers isolates, several Node processes).
+   */
+  configPollIntervalMs: number
 }

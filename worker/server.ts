@@ -7,11 +7,12 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createApp } from './app'
 import { type Clock, systemClock } from './clock'
-import type { NodeConfig } from './config'
+import { configPollIntervalMs, type NodeConfig } from './config'
 import { applyMigrations } from './db/migrate'
 import { openNodeDb } from './db/node'
 import type { Logger } from './logger'
 import { bootstrap } from './services/bootstrap'
+import { InProcessNotifier } from './services/notifier'
 import { APP_VERSION } from './version'
 
 export interface RunningServer {
@@ -40,7 +41,15 @@ export async function startNodeServer(
     closeDb()
     throw error
   }
-  const app = createApp({ db, clock, logger, ready: async () => {}, version: APP_VERSION })
+  const app = createApp({
+    db,
+    clock,
+    logger,
+    ready: async () => {},
+    version: APP_VERSION,
+    notifier: new InProcessNotifier(),
+    configPollIntervalMs: configPollIntervalMs(config),
+  })
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () =>
       resolve(s),

@@ -10,12 +10,18 @@ import { applyMigrations } from './db/migrate'
 import { openWebDb } from './db/web'
 import { consoleJsonLogger } from './logger'
 import { bootstrap } from './services/bootstrap'
+import { PollingOnlyNotifier } from './services/notifier'
 import { APP_VERSION } from './version'
 
 export interface WorkerEnv {
   DATABASE_URL?: string
   DATABASE_AUTH_TOKEN?: string
   PATRONUS_BOOTSTRAP_TOKEN?: string
+  /**
+   * Long-poll re-read interval (ms, default 1000): on Workers a change is seen by polling
+   * the site's revision (one indexed read per waiting agent per interval).
+   */
+  CONFIG_POLL_INTERVAL_MS?: string
 }
 
 type App = ReturnType<typeof createApp>
@@ -44,12 +50,16 @@ function appFor(env: WorkerEnv): App {
     })
     return readiness
   }
+  const pollMs = Number(env.CONFIG_POLL_INTERVAL_MS ?? 1000)
   const app = createApp({
     db,
     clock: systemClock,
     logger: consoleJsonLogger,
     ready,
     version: APP_VERSION,
+    // Requests cannot wake each other on Workers: long-polls re-read every pollMs.
+    notifier: new PollingOnlyNotifier(),
+    configPollIntervalMs: Number.isFinite(pollMs) && pollMs >= 100 ? pollMs : 1000,
   })
   cached = { key, app }
   return app

@@ -12,6 +12,7 @@ import { applyMigrations } from '../../worker/db/migrate'
 import { openNodeDb } from '../../worker/db/node'
 import { silentLogger } from '../../worker/logger'
 import { bootstrap } from '../../worker/services/bootstrap'
+import { InProcessNotifier } from '../../worker/services/notifier'
 import type { ApiTarget } from './harness'
 import { apiSuites } from './suites'
 
@@ -34,6 +35,8 @@ beforeAll(async () => {
     logger: silentLogger,
     ready: async () => {},
     version: 'test',
+    notifier: new InProcessNotifier(),
+    configPollIntervalMs: 1000,
   })
   target = {
     adminToken: ADMIN_TOKEN,

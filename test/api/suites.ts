@@ -1,6 +1,7 @@
 /** Every API suite, registered against one target (Node or workerd). */
 
 import type { ApiTarget } from './harness'
+import { agentsSuite } from './suite-agents'
 import { authSuite } from './suite-auth'
 import { sitesSuite } from './suite-sites'
 import { uplinksPoliciesSuite } from './suite-uplinks-policies'
@@ -9,4 +10,5 @@ export function apiSuites(target: () => ApiTarget) {
   authSuite(target)
   sitesSuite(target)
   uplinksPoliciesSuite(target)
+  agentsSuite(target)
 }

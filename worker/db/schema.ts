@@ -4,7 +4,8 @@
  * is the source of ETags. Times are epoch milliseconds. JSON columns hold values that
  * are validated by the API's zod schemas before they are written.
  */
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 export const orgs = sqliteTable('orgs', {
   id: text('id').primaryKey(),
@@ -13,6 +14,8 @@ export const orgs = sqliteTable('orgs', {
     .notNull()
     .default('mesh'),
   overlayPool: text('overlay_pool').notNull().default('100.64.0.0/10'),
+  /** IPAM cursor: the last host offset handed out in the overlay pool. */
+  overlayOffset: integer('overlay_offset').notNull().default(0),
   createdAt: integer('created_at').notNull(),
   version: integer('version').notNull().default(1),
 })
@@ -51,6 +54,13 @@ export const sites = sqliteTable(
     /** Normalised LAN CIDRs (JSON array of strings). */
     prefixes: text('prefixes', { mode: 'json' }).$type<string[]>().notNull(),
     labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    /** The site's stable address in the org's overlay pool (IPAM). */
+    overlayAddress: text('overlay_address'),
+    /**
+     * Revision of the site's desired state (the agent's ETag). Bumped only when something
+     * in that site's config changes, so agents of unaffected sites are not woken.
+     */
+    configRevision: integer('config_revision').notNull().default(1),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     version: integer('version').notNull().default(1),
@@ -58,6 +68,8 @@ export const sites = sqliteTable(
   (t) => [
     uniqueIndex('sites_org_name_uq').on(t.orgId, t.name),
     index('sites_org_id_idx').on(t.orgId, t.id),
+    index('sites_org_role_idx').on(t.orgId, t.role),
+    uniqueIndex('sites_org_overlay_uq').on(t.orgId, t.overlayAddress),
   ],
 )
 
@@ -145,4 +157,65 @@ export const auditLog = sqliteTable(
     details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
   },
   (t) => [index('audit_log_org_idx').on(t.orgId, t.id)],
+)
+
+/** One-time (or few-time) tokens that let an agent join a given site. Stored hashed. */
+export const enrollmentTokens = sqliteTable(
+  'enrollment_tokens',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    siteId: text('site_id').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    expiresAt: integer('expires_at').notNull(),
+    maxUses: integer('max_uses').notNull(),
+    uses: integer('uses').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('enrollment_tokens_site_idx').on(t.siteId, t.id)],
+)
+
+/**
+ * Agents: one active (not revoked) per site. Only public keys are stored: the identity
+ * key verifies request signatures, the WireGuard key goes to peers.
+ */
+export const agents = sqliteTable(
+  'agents',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    siteId: text('site_id').notNull(),
+    identityPublicKey: text('identity_public_key').notNull(),
+    wireguardPublicKey: text('wireguard_public_key').notNull(),
+    hostname: text('hostname').notNull(),
+    agentVersion: text('agent_version').notNull(),
+    enrolledAt: integer('enrolled_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    lastSeenAt: integer('last_seen_at'),
+    uptimeSeconds: integer('uptime_seconds'),
+    appliedRevision: integer('applied_revision'),
+    uplinkStates: text('uplink_states', { mode: 'json' }).$type<
+      { name: string; state: string }[]
+    >(),
+  },
+  (t) => [
+    uniqueIndex('agents_active_site_uq').on(t.siteId).where(sql`revoked_at IS NULL`),
+    index('agents_org_idx').on(t.orgId, t.id),
+    index('agents_identity_idx').on(t.identityPublicKey),
+  ],
+)
+
+/** Nonces of recent agent requests: a second use within the skew window is a replay. */
+export const agentNonces = sqliteTable(
+  'agent_nonces',
+  {
+    agentId: text('agent_id').notNull(),
+    nonce: text('nonce').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.agentId, t.nonce] }),
+    index('agent_nonces_expiry_idx').on(t.expiresAt),
+  ],
 )

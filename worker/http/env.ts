@@ -1,5 +1,6 @@
 /** The Hono environment of the app: what middleware puts on the context for routes. */
 import type { AppDeps } from '../deps'
+import type { AgentRow } from '../services/agent-auth'
 import type { Actor, ServiceContext } from '../services/context'
 
 export interface AppEnv {
@@ -7,5 +8,6 @@ export interface AppEnv {
     deps: AppDeps
     services: ServiceContext
     actor: Actor
+    agent: AgentRow
   }
 }

@@ -24,8 +24,12 @@ export const viewersReadOnly = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
+const takesBody = (method: string) => method === 'POST' || method === 'PATCH' || method === 'PUT'
+
 export const requireJsonBody = createMiddleware(async (c, next) => {
-  if (isMutation(c.req.method) && c.req.raw.body !== null) {
+  // DELETE takes no body here; an empty body (Content-Length: 0) needs no type either.
+  const empty = c.req.header('content-length') === '0'
+  if (takesBody(c.req.method) && c.req.raw.body !== null && !empty) {
     const type = c.req.header('content-type') ?? ''
     if (!/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type)) {
       throw new ProblemError(

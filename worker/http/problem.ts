@@ -21,6 +21,9 @@ export function problemResponse(
       'content-type': 'application/problem+json',
       // RFC 9110 sec. 11.6.1: a 401 names the scheme the client should use.
       ...(kind === 'unauthenticated' ? { 'www-authenticate': 'Bearer realm="patronus"' } : {}),
+      ...(kind.startsWith('agent-')
+        ? { 'www-authenticate': 'Signature realm="patronus-agent"' }
+        : {}),
     },
   })
 }

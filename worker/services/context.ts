@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../clock'
 import type { Db } from '../db/client'
+import type { RevisionNotifier } from './notifier'
 
 export type Role = 'admin' | 'operator' | 'viewer'
 
@@ -18,4 +19,11 @@ export interface Actor {
 export interface ServiceContext {
   db: Db
   clock: Clock
+  /** Told which sites' config revisions a committed change bumped. */
+  notifier?: RevisionNotifier
+}
+
+/** Announces bumped revisions; call only after the transaction has committed. */
+export function announce(ctx: ServiceContext, siteIds: readonly string[]): void {
+  if (siteIds.length > 0) ctx.notifier?.publish(siteIds)
 }

@@ -11,8 +11,9 @@ import { isUniqueViolation } from '../db/errors'
 import { policies } from '../db/schema'
 import { conflict, notFound } from '../errors'
 import { recordAudit } from './audit'
-import type { Actor, ServiceContext } from './context'
+import { type Actor, announce, type ServiceContext } from './context'
 import { decodeCursor, type PageRequest, toPage } from './pagination'
+import { bumpOrg } from './revisions'
 import { assertVersion } from './versioning'
 
 type PolicyRow = typeof policies.$inferSelect
@@ -76,7 +77,7 @@ export async function createPolicy(ctx: ServiceContext, actor: Actor, input: Pol
   const now = ctx.clock.now()
   const id = newId('policy', now)
   try {
-    return await ctx.db.transaction(async (tx) => {
+    const { policy, bumped } = await ctx.db.transaction(async (tx) => {
       await assertUnique(tx, actor.orgId, input)
       const [row] = await tx
         .insert(policies)
@@ -87,8 +88,10 @@ export async function createPolicy(ctx: ServiceContext, actor: Actor, input: Pol
         objectType: 'policy',
         objectId: id,
       })
-      return toPolicy(row!)
+      return { policy: toPolicy(row!), bumped: await bumpOrg(tx, actor.orgId) }
     })
+    announce(ctx, bumped)
+    return policy
   } catch (error) {
     rethrow(error)
   }
@@ -118,7 +121,7 @@ export async function updatePolicy(
 ) {
   const now = ctx.clock.now()
   try {
-    return await ctx.db.transaction(async (tx) => {
+    const { policy, bumped } = await ctx.db.transaction(async (tx) => {
       const current = await findPolicyRow(tx, actor.orgId, policyId)
       assertVersion(ifMatch, current.version, `policy ${policyId}`)
       await assertUnique(tx, actor.orgId, patch, policyId)
@@ -133,8 +136,10 @@ export async function updatePolicy(
         objectId: policyId,
         details: { fields: Object.keys(patch) },
       })
-      return toPolicy(row!)
+      return { policy: toPolicy(row!), bumped: await bumpOrg(tx, actor.orgId) }
     })
+    announce(ctx, bumped)
+    return policy
   } catch (error) {
     rethrow(error)
   }
@@ -147,7 +152,7 @@ export async function deletePolicy(
   ifMatch: '*' | number[] | undefined,
 ) {
   const now = ctx.clock.now()
-  await ctx.db.transaction(async (tx) => {
+  const bumped = await ctx.db.transaction(async (tx) => {
     const current = await findPolicyRow(tx, actor.orgId, policyId)
     assertVersion(ifMatch, current.version, `policy ${policyId}`)
     await tx.delete(policies).where(eq(policies.id, policyId))
@@ -156,5 +161,7 @@ export async function deletePolicy(
       objectType: 'policy',
       objectId: policyId,
     })
+    return bumpOrg(tx, actor.orgId)
   })
+  announce(ctx, bumped)
 }

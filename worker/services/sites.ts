@@ -2,23 +2,32 @@
  * Sites: a location running one agent, with its LAN prefixes, role in the topology and
  * labels. Every read and write is scoped by the actor's org; another org's site is a 404.
  */
-import { and, asc, eq, gt } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull } from 'drizzle-orm'
 import { newId } from '../../protocol/ids'
 import { isoTime } from '../api/common'
 import type { Site, SiteCreate, SiteUpdate } from '../api/sites'
 import type { DbOrTx } from '../db/client'
 import { isUniqueViolation } from '../db/errors'
-import { orgs, sitePrefixes, sites, uplinks } from '../db/schema'
+import { agents, enrollmentTokens, orgs, sitePrefixes, sites, uplinks } from '../db/schema'
 import { conflict, notFound } from '../errors'
+import { isOnline } from './agent-settings'
 import { recordAudit } from './audit'
-import type { Actor, ServiceContext } from './context'
+import { type Actor, announce, type ServiceContext } from './context'
+import { allocateOverlayAddress } from './ipam'
 import { decodeCursor, type Page, type PageRequest, toPage } from './pagination'
 import { checkOwnPrefixes, replaceSitePrefixes } from './prefixes'
+import { bumpForPeeringChange, bumpSites } from './revisions'
 import { assertVersion } from './versioning'
 
 type SiteRow = typeof sites.$inferSelect
 
-export function toSite(row: SiteRow): Site {
+/** The site's active agent, if any: where its online status comes from. */
+export interface SitePresence {
+  agentId: string
+  lastSeenAt: number | null
+}
+
+export function toSite(row: SiteRow, presence: SitePresence | null = null, now = 0): Site {
   return {
     id: row.id,
     name: row.name,
@@ -26,6 +35,10 @@ export function toSite(row: SiteRow): Site {
     prefixes: row.prefixes,
     role: row.role,
     labels: row.labels,
+    overlayAddress: row.overlayAddress,
+    agentId: presence?.agentId ?? null,
+    status: presence && isOnline(presence.lastSeenAt, now) ? 'online' : 'offline',
+    lastSeenAt: isoTime(presence?.lastSeenAt),
     createdAt: isoTime(row.createdAt)!,
     updatedAt: isoTime(row.updatedAt)!,
     version: row.version,
@@ -69,6 +82,7 @@ export async function createSite(ctx: ServiceContext, actor: Actor, input: SiteC
     return await ctx.db.transaction(async (tx) => {
       const cidrs = checkOwnPrefixes(input.prefixes, await overlayPoolOf(tx, actor.orgId))
       await assertNameFree(tx, actor.orgId, input.name)
+      const overlayAddress = await allocateOverlayAddress(tx, actor.orgId)
       const [row] = await tx
         .insert(sites)
         .values({
@@ -79,6 +93,7 @@ export async function createSite(ctx: ServiceContext, actor: Actor, input: SiteC
           role: input.role,
           prefixes: input.prefixes,
           labels: input.labels,
+          overlayAddress,
           createdAt: now,
           updatedAt: now,
         })
@@ -103,16 +118,31 @@ export async function listSites(
 ): Promise<Page<Site>> {
   const after = decodeCursor(page.cursor)
   const rows = await ctx.db
-    .select()
+    .select({ site: sites, agentId: agents.id, lastSeenAt: agents.lastSeenAt })
     .from(sites)
+    .leftJoin(agents, and(eq(agents.siteId, sites.id), isNull(agents.revokedAt)))
     .where(and(eq(sites.orgId, actor.orgId), after ? gt(sites.id, after) : undefined))
     .orderBy(asc(sites.id))
     .limit(page.limit + 1)
-  return toPage(rows, page.limit, toSite)
+  const now = ctx.clock.now()
+  return toPage(
+    rows.map((r) => ({ ...r, id: r.site.id })),
+    page.limit,
+    (r) => toSite(r.site, r.agentId ? { agentId: r.agentId, lastSeenAt: r.lastSeenAt } : null, now),
+  )
+}
+
+async function presenceOf(tx: DbOrTx, siteId: string): Promise<SitePresence | null> {
+  const [agent] = await tx
+    .select({ agentId: agents.id, lastSeenAt: agents.lastSeenAt })
+    .from(agents)
+    .where(and(eq(agents.siteId, siteId), isNull(agents.revokedAt)))
+  return agent ?? null
 }
 
 export async function getSite(ctx: ServiceContext, actor: Actor, siteId: string) {
-  return toSite(await findSiteRow(ctx.db, actor.orgId, siteId))
+  const row = await findSiteRow(ctx.db, actor.orgId, siteId)
+  return toSite(row, await presenceOf(ctx.db, siteId), ctx.clock.now())
 }
 
 export async function updateSite(
@@ -124,7 +154,7 @@ export async function updateSite(
 ) {
   const now = ctx.clock.now()
   try {
-    return await ctx.db.transaction(async (tx) => {
+    const { site, bumped } = await ctx.db.transaction(async (tx) => {
       const current = await findSiteRow(tx, actor.orgId, siteId)
       assertVersion(ifMatch, current.version, `site ${siteId}`)
       if (patch.name !== undefined) await assertNameFree(tx, actor.orgId, patch.name, siteId)
@@ -143,8 +173,18 @@ export async function updateSite(
         objectId: siteId,
         details: { fields: Object.keys(patch) },
       })
-      return toSite(row!)
+      // Peers see the site's name, prefixes and role; only the site itself sees its labels.
+      const peeringChanged =
+        patch.name !== undefined || patch.prefixes !== undefined || patch.role !== undefined
+      const bumped = peeringChanged
+        ? await bumpForPeeringChange(tx, actor.orgId, row!, current.role)
+        : patch.labels !== undefined
+          ? await bumpSites(tx, [siteId])
+          : []
+      return { site: toSite(row!, await presenceOf(tx, siteId), now), bumped }
     })
+    announce(ctx, bumped)
+    return site
   } catch (error) {
     rethrowUnique(error, patch.name)
   }
@@ -157,9 +197,16 @@ export async function deleteSite(
   ifMatch: '*' | number[] | undefined,
 ) {
   const now = ctx.clock.now()
-  await ctx.db.transaction(async (tx) => {
+  const bumped = await ctx.db.transaction(async (tx) => {
     const current = await findSiteRow(tx, actor.orgId, siteId)
     assertVersion(ifMatch, current.version, `site ${siteId}`)
+    // Its peers drop it: bump them while the site and its agent still exist.
+    const bumped = await bumpForPeeringChange(tx, actor.orgId, current)
+    await tx
+      .update(agents)
+      .set({ revokedAt: now })
+      .where(and(eq(agents.siteId, siteId), isNull(agents.revokedAt)))
+    await tx.delete(enrollmentTokens).where(eq(enrollmentTokens.siteId, siteId))
     // Children first: foreign-key cascades are not on for every libSQL connection (HTTP
     // streams to a server do not keep PRAGMAs), so deletion is explicit.
     await tx.delete(uplinks).where(eq(uplinks.siteId, siteId))

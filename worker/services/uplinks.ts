@@ -12,8 +12,9 @@ import { isUniqueViolation } from '../db/errors'
 import { uplinks } from '../db/schema'
 import { conflict, notFound } from '../errors'
 import { recordAudit } from './audit'
-import type { Actor, ServiceContext } from './context'
+import { type Actor, announce, type ServiceContext } from './context'
 import { decodeCursor, type PageRequest, toPage } from './pagination'
+import { bumpForPeeringChange } from './revisions'
 import { findSiteRow } from './sites'
 import { assertVersion } from './versioning'
 
@@ -73,7 +74,7 @@ export async function createUplink(
   const now = ctx.clock.now()
   const id = newId('uplink', now)
   const work = async (t: DbOrTx) => {
-    await findSiteRow(t, actor.orgId, siteId)
+    const site = await findSiteRow(t, actor.orgId, siteId)
     await assertNameFree(t, siteId, input.name)
     const taken = await t
       .select({ slot: uplinks.slot })
@@ -106,10 +107,13 @@ export async function createUplink(
       objectId: id,
       details: { siteId },
     })
-    return toUplink(row!)
+    return { uplink: toUplink(row!), bumped: await bumpForPeeringChange(t, actor.orgId, site) }
   }
   try {
-    return tx ? await work(tx) : await ctx.db.transaction(work)
+    if (tx) return (await work(tx)).uplink
+    const { uplink, bumped } = await ctx.db.transaction(work)
+    announce(ctx, bumped)
+    return uplink
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('the uplink conflicts with another one')
     throw error
@@ -146,7 +150,7 @@ export async function updateUplink(
 ) {
   const now = ctx.clock.now()
   try {
-    return await ctx.db.transaction(async (tx) => {
+    const { uplink, bumped } = await ctx.db.transaction(async (tx) => {
       const current = await findUplinkRow(tx, actor.orgId, uplinkId)
       assertVersion(ifMatch, current.version, `uplink ${uplinkId}`)
       if (patch.name !== undefined) await assertNameFree(tx, current.siteId, patch.name, uplinkId)
@@ -161,8 +165,11 @@ export async function updateUplink(
         objectId: uplinkId,
         details: { fields: Object.keys(patch) },
       })
-      return toUplink(row!)
+      const site = await findSiteRow(tx, actor.orgId, current.siteId)
+      return { uplink: toUplink(row!), bumped: await bumpForPeeringChange(tx, actor.orgId, site) }
     })
+    announce(ctx, bumped)
+    return uplink
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('the uplink conflicts with another one')
     throw error
@@ -176,7 +183,7 @@ export async function deleteUplink(
   ifMatch: '*' | number[] | undefined,
 ) {
   const now = ctx.clock.now()
-  await ctx.db.transaction(async (tx) => {
+  const bumped = await ctx.db.transaction(async (tx) => {
     const current = await findUplinkRow(tx, actor.orgId, uplinkId)
     assertVersion(ifMatch, current.version, `uplink ${uplinkId}`)
     await tx.delete(uplinks).where(eq(uplinks.id, uplinkId))
@@ -186,5 +193,8 @@ export async function deleteUplink(
       objectId: uplinkId,
       details: { siteId: current.siteId },
     })
+    const site = await findSiteRow(tx, actor.orgId, current.siteId)
+    return bumpForPeeringChange(tx, actor.orgId, site)
   })
+  announce(ctx, bumped)
 }

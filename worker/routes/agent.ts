@@ -1,0 +1,116 @@
+/**
+ * The agents' own API: enrollment (with a one-time token) and, signed with the agent's
+ * identity key, its desired state (ETag + long-poll) and heartbeat.
+ */
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { desiredStateSchema, heartbeatSchema, MAX_LONG_POLL_SECONDS } from '../../protocol/agent'
+import { problemSchema } from '../api/common'
+import { enrollBodySchema, enrollResultSchema } from '../api/enrollment'
+import { requireAgentSignature } from '../http/agent-auth'
+import type { AppEnv } from '../http/env'
+import { recordHeartbeat } from '../services/agents'
+import { buildDesiredState } from '../services/desired-state'
+import { enroll } from '../services/enrollment'
+import { waitForRevisionChange } from '../services/long-poll'
+import { parseIfMatch } from '../services/versioning'
+import { bodyProblems, jsonBody, jsonContent, noContent, notModified } from './openapi'
+
+const tags = ['Agents']
+const agentProblems = {
+  401: {
+    content: { 'application/problem+json': { schema: problemSchema } },
+    description:
+      'Signature missing or invalid, clock skew over 5 minutes, replayed nonce, unknown or revoked agent (the `type` says which)',
+  },
+  422: {
+    content: { 'application/problem+json': { schema: problemSchema } },
+    description: 'Invalid request',
+  },
+}
+
+export function agentRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/enroll',
+      tags,
+      summary: 'Enroll an agent with a one-time enrollment token',
+      security: [],
+      request: jsonBody(enrollBodySchema),
+      responses: {
+        201: jsonContent(enrollResultSchema, 'The agent’s identity in the org'),
+        ...agentProblems,
+        ...bodyProblems,
+      },
+    }),
+    async (c) => c.json(await enroll(c.var.services, c.req.valid('json')), 201),
+  )
+
+  app.use('/v1/agent/*', requireAgentSignature)
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/agent/config',
+      tags,
+      summary: 'The agent’s desired state (ETag = revision; ?wait=N long-polls)',
+      security: [{ agentSignature: [] }],
+      request: {
+        query: z.strictObject({
+          wait: z.coerce.number().int().min(0).max(MAX_LONG_POLL_SECONDS).optional(),
+        }),
+      },
+      responses: {
+        200: jsonContent(desiredStateSchema.openapi('DesiredState'), 'The desired state'),
+        ...notModified,
+        ...agentProblems,
+      },
+    }),
+    async (c) => {
+      const agent = c.var.agent
+      const deps = c.var.deps
+      const known = parseIfMatch(c.req.header('if-none-match'))
+      const knownRevision = Array.isArray(known) && known.length === 1 ? known[0] : undefined
+      const { wait } = c.req.valid('query')
+      let revision: number | undefined
+      if (knownRevision !== undefined) {
+        revision = await waitForRevisionChange(
+          {
+            db: deps.db,
+            notifier: deps.notifier,
+            pollIntervalMs: deps.configPollIntervalMs,
+            now: () => deps.clock.now(),
+          },
+          agent.siteId,
+          knownRevision,
+          (wait ?? 0) * 1000,
+          c.req.raw.signal,
+        )
+        if (revision === knownRevision) {
+          c.header('ETag', `"${revision}"`)
+          return c.body(null, 304)
+        }
+      }
+      const state = await buildDesiredState(deps.db, agent, deps.clock.now())
+      c.header('ETag', `"${state.revision}"`)
+      c.header('Cache-Control', 'no-store')
+      return c.json(state, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/agent/heartbeat',
+      tags,
+      summary: 'Report liveness, version and uplink states',
+      security: [{ agentSignature: [] }],
+      request: jsonBody(heartbeatSchema.openapi('Heartbeat')),
+      responses: { ...noContent, ...agentProblems, ...bodyProblems },
+    }),
+    async (c) => {
+      await recordHeartbeat(c.var.services, c.var.agent, c.req.valid('json'))
+      return c.body(null, 204)
+    },
+  )
+}
