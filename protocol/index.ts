@@ -1,4 +1,7 @@
+export * from './agent'
 export * from './ids'
 export * from './net'
 export * from './policy'
+export * from './signing'
+export * from './telemetry'
 export * from './version'

@@ -5,7 +5,15 @@
  * are validated by the API's zod schemas before they are written.
  */
 import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import {
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core'
 
 export const orgs = sqliteTable('orgs', {
   id: text('id').primaryKey(),
@@ -217,5 +225,89 @@ export const agentNonces = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.agentId, t.nonce] }),
     index('agent_nonces_expiry_idx').on(t.expiresAt),
+  ],
+)
+
+/** Events: path and agent incidents reported by agents or raised by the control plane. */
+export const events = sqliteTable(
+  'events',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    siteId: text('site_id'),
+    type: text('type').notNull(),
+    severity: text('severity', { enum: ['info', 'warning', 'critical'] }).notNull(),
+    /** When it happened (agent clock for agent events), epoch ms. */
+    at: integer('at').notNull(),
+    source: text('source', { enum: ['agent', 'control-plane', 'operator'] }).notNull(),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [
+    index('events_org_idx').on(t.orgId, t.id),
+    index('events_org_type_idx').on(t.orgId, t.type, t.id),
+    index('events_site_idx').on(t.siteId, t.id),
+  ],
+)
+
+/** The latest summary of every path of a site (one row per path). */
+export const pathStates = sqliteTable(
+  'path_states',
+  {
+    siteId: text('site_id').notNull(),
+    peerSiteId: text('peer_site_id').notNull(),
+    localSlot: integer('local_slot').notNull(),
+    remoteSlot: integer('remote_slot').notNull(),
+    state: text('state', { enum: ['up', 'down'] }).notNull(),
+    rttMs: real('rtt_ms'),
+    jitterMs: real('jitter_ms'),
+    lossPct: real('loss_pct').notNull(),
+    mos: real('mos'),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.peerSiteId, t.localSlot, t.remoteSlot] })],
+)
+
+/** Which path each traffic class of a site is on, and why (as the agent last reported). */
+export const activePaths = sqliteTable(
+  'active_paths',
+  {
+    siteId: text('site_id').notNull(),
+    class: text('class').notNull(),
+    peerSiteId: text('peer_site_id').notNull(),
+    localSlot: integer('local_slot').notNull(),
+    remoteSlot: integer('remote_slot').notNull(),
+    reason: text('reason').notNull(),
+    since: integer('since').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.class, t.peerSiteId] })],
+)
+
+/**
+ * One-minute rollups of path summaries: sums and extremes, so that any coarser step is an
+ * aggregate of these rows. Kept for ROLLUP_RETENTION_DAYS (services/telemetry.ts).
+ */
+export const pathRollups = sqliteTable(
+  'path_rollups_1m',
+  {
+    siteId: text('site_id').notNull(),
+    peerSiteId: text('peer_site_id').notNull(),
+    localSlot: integer('local_slot').notNull(),
+    remoteSlot: integer('remote_slot').notNull(),
+    minute: integer('minute').notNull(),
+    samples: integer('samples').notNull(),
+    downSamples: integer('down_samples').notNull(),
+    rttSum: real('rtt_sum').notNull(),
+    rttCount: integer('rtt_count').notNull(),
+    rttMax: real('rtt_max'),
+    jitterSum: real('jitter_sum').notNull(),
+    lossSum: real('loss_sum').notNull(),
+    mosSum: real('mos_sum').notNull(),
+    mosCount: integer('mos_count').notNull(),
+    mosMin: real('mos_min'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.siteId, t.peerSiteId, t.localSlot, t.remoteSlot, t.minute] }),
+    index('path_rollups_site_minute_idx').on(t.siteId, t.minute),
+    index('path_rollups_minute_idx').on(t.minute),
   ],
 )

@@ -1,0 +1,89 @@
+/**
+ * Path telemetry and events, from agents to the control plane. An agent batches one
+ * summary per path every 10 s (`POST /v1/agent/telemetry`) and posts path events as they
+ * happen (`POST /v1/agent/events`). A path is (local slot, peer site, remote slot), as in
+ * the path model.
+ */
+import { z } from 'zod'
+
+export const pathKeySchema = z.strictObject({
+  peerSiteId: z.string().min(1).max(64),
+  localSlot: z.number().int().min(0).max(15),
+  remoteSlot: z.number().int().min(0).max(15),
+})
+
+export const pathSampleSchema = z.strictObject({
+  /** End of the summarised interval, epoch milliseconds. */
+  at: z.number().int().min(0),
+  path: pathKeySchema,
+  state: z.enum(['up', 'down']),
+  rttMs: z.number().min(0).max(600_000).nullable(),
+  jitterMs: z.number().min(0).max(600_000).nullable(),
+  lossPct: z.number().min(0).max(100),
+  mos: z.number().min(1).max(5).nullable(),
+})
+
+export const activePathSchema = z.strictObject({
+  /** Policy id, or "default" for traffic no policy matches. */
+  class: z.string().min(1).max(64),
+  path: pathKeySchema,
+  reason: z.string().max(200),
+  since: z.number().int().min(0),
+})
+
+export const telemetryBatchSchema = z.strictObject({
+  samples: z.array(pathSampleSchema).max(2000),
+  activePaths: z.array(activePathSchema).max(2000).default([]),
+})
+
+export const EVENT_TYPES = [
+  'path.down',
+  'path.up',
+  'path.sla_violation',
+  'path.failover',
+  'path.failback',
+  'agent.online',
+  'agent.offline',
+  'agent.enrolled',
+  'agent.revoked',
+  'site.created',
+  'site.deleted',
+  'policy.changed',
+] as const
+
+/** Events an agent may report; the others are raised by the control plane itself. */
+export const AGENT_EVENT_TYPES = [
+  'path.down',
+  'path.up',
+  'path.sla_violation',
+  'path.failover',
+  'path.failback',
+] as const
+
+export const severitySchema = z.enum(['info', 'warning', 'critical'])
+
+export const agentEventSchema = z.strictObject({
+  type: z.enum(AGENT_EVENT_TYPES),
+  at: z.number().int().min(0),
+  severity: severitySchema.optional(),
+  path: pathKeySchema.optional(),
+  /** Policy id or "default", for failover/failback/sla events. */
+  class: z.string().max(64).optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+})
+
+export const agentEventBatchSchema = z.strictObject({
+  events: z.array(agentEventSchema).min(1).max(500),
+})
+
+export type PathKey = z.infer<typeof pathKeySchema>
+export type PathSample = z.infer<typeof pathSampleSchema>
+export type TelemetryBatch = z.infer<typeof telemetryBatchSchema>
+export type AgentEvent = z.infer<typeof agentEventSchema>
+export type EventType = (typeof EVENT_TYPES)[number]
+export type Severity = z.infer<typeof severitySchema>
+
+export const TELEMETRY_PATHS = {
+  telemetry: '/v1/agent/telemetry',
+  events: '/v1/agent/events',
+} as const
