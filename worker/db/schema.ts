@@ -206,6 +206,8 @@ export const agents = sqliteTable(
     uplinkStates: text('uplink_states', { mode: 'json' }).$type<
       { name: string; state: string }[]
     >(),
+    /** Last presence announced as an event, so agent.online/offline fire once per change. */
+    presence: text('presence', { enum: ['online', 'offline'] }),
   },
   (t) => [
     uniqueIndex('agents_active_site_uq').on(t.siteId).where(sql`revoked_at IS NULL`),
