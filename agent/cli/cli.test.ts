@@ -182,17 +182,50 @@ describe('patronus-agent CLI', () => {
     expect(cp.requests).toHaveLength(0)
   })
 
+  it('run rejects bad mesh options with exit 2 before touching anything', async () => {
+    expect(await enroll()).toBe(0)
+    const before = cp.requests.length
+    const bad: [string[], RegExp][] = [
+      [['--interface-prefix', 'much-too-long-prefix'], /--interface-prefix must be 1-12/],
+      [['--interface-prefix', 'wg/0'], /--interface-prefix must be 1-12/],
+      [['--wireguard', 'magic'], /--wireguard must be auto, kernel or userspace/],
+      [['--underlay-source', 'dhcp'], /--underlay-source must be interface or plan/],
+      [['--long-poll', '0'], /--long-poll must be a whole number of seconds within 1-60/],
+      [['--long-poll', '61'], /--long-poll must be/],
+      [['--long-poll', '2.5'], /--long-poll must be/],
+    ]
+    for (const [args, message] of bad) {
+      err = []
+      expect(await cli('run', ...args, '--state-dir', stateDir)).toBe(2)
+      expect(err.join('')).toMatch(message)
+    }
+    expect(cp.requests.length).toBe(before)
+  })
+
+  it('run --dry-run (or PATRONUS_DRY_RUN=1) drives the recording engine and says so', async () => {
+    expect(await enroll('--uplink', 'fiber=eth0')).toBe(0)
+    cp.revoked = true
+    expect(
+      await runCli(['run', '--state-dir', stateDir], { ...io(), env: { PATRONUS_DRY_RUN: '1' } }),
+    ).toBe(3)
+    const starting = log.lines
+      .map((l) => JSON.parse(l) as { msg: string; engine?: string })
+      .find((l) => l.msg === 'agent starting')
+    expect(starting?.engine).toBe('dry-run')
+    expect(log.messages()).not.toContain('WireGuard backend: userspace')
+  })
+
   it('run exits 3 with a clear message when the agent is revoked', async () => {
     expect(await enroll()).toBe(0)
     cp.revoked = true
-    expect(await cli('run', '--state-dir', stateDir)).toBe(3)
+    expect(await cli('run', '--dry-run', '--state-dir', stateDir)).toBe(3)
     expect(err.join('')).toBe('patronus-agent: agent revoked by the control plane; stopping sync\n')
   })
 
   it('never puts private key material or the token in a request, a header or a log line', async () => {
     expect(await enroll('--uplink', 'fiber=eth0')).toBe(0)
     expect(await cli('sync', '--once', '--state-dir', stateDir)).toBe(0)
-    const running = cli('run', '--state-dir', stateDir)
+    const running = cli('run', '--dry-run', '--long-poll', '5', '--state-dir', stateDir)
     const deadline = Date.now() + 5_000
     const seen = (path: string) => cp.requests.some((r) => r.url.includes(path))
     while (!(seen('/heartbeat') && cp.requests.length >= 4) && Date.now() < deadline) {

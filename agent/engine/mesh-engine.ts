@@ -4,9 +4,15 @@
  * so a partial failure, a restart or a hand edit converges on the next call. It touches
  * only what it owns: interfaces named `<prefix><hex>-<hex>`, rules in its priority range
  * pointing at its tables, routes in its tables.
+ *
+ * It also sets the two kernel settings the mesh relies on (when given a Sysctl): IPv4
+ * forwarding (the site routes between its LAN and the tunnels) and loose reverse-path
+ * filtering on its tunnel interfaces (lab.md: with rp_filter 1 an asymmetric return path,
+ * legitimate in an SD-WAN, loses everything). Forwarding is put back as found on close.
  */
 import type { DesiredState } from '../../protocol/agent'
 import { normaliseCidr } from '../../protocol/net'
+import type { Sysctl } from '../routing/sysctl'
 import type { RouteSpec, Routing, RuleSpec } from '../routing/types'
 import type { WireGuardBackend, WireGuardDeviceConfig } from '../tunnels/types'
 import type { Engine } from './engine'
@@ -21,8 +27,15 @@ export interface MeshEngineOptions extends MeshPlanOptions {
   routing: Routing
   /** The site's WireGuard private key (base64); it never leaves the site. */
   privateKey: string
+  /** Kernel settings (forwarding, rp_filter); absent = leave them to the operator. */
+  sysctl?: Sysctl
   log?: (message: string) => void
 }
+
+const IP_FORWARD = 'net/ipv4/ip_forward'
+const rpFilterKey = (ifname: string) => `net/ipv4/conf/${ifname}/rp_filter`
+/** rp_filter 2 = loose (RFC 3704 loose mode): the source must be routable by any interface. */
+const RP_FILTER_LOOSE = '2'
 
 export interface MeshEngine extends Engine {
   /** The plan of the last successful reconfig. */
@@ -52,8 +65,11 @@ export function createMeshEngine(options: MeshEngineOptions): MeshEngine {
     ...Array.from({ length: 16 }, (_, i) => tableBase + i),
     meshTable,
   ])
+  const sysctl = options.sysctl
   let current: MeshPlan | undefined
   let closed = false
+  /** ip_forward as found before this engine changed it; undefined = not changed by us. */
+  let forwardingBefore: string | undefined
   let queue: Promise<void> = Promise.resolve()
 
   /** Calls run one after another: a reconfig never interleaves with another or with close. */
@@ -126,6 +142,24 @@ export function createMeshEngine(options: MeshEngineOptions): MeshEngine {
     for (const rule of want.values()) await routing.ensureRule(rule)
   }
 
+  async function ensureForwarding(): Promise<void> {
+    if (!sysctl) return
+    const value = await sysctl.read(IP_FORWARD)
+    if (value === '1') return
+    forwardingBefore ??= value ?? '0'
+    await sysctl.write(IP_FORWARD, '1')
+    log(`IPv4 forwarding enabled (was ${value ?? 'unknown'})`)
+  }
+
+  /** Strict (1) becomes loose (2); off (0) and loose are left as they are. */
+  async function ensureLooseRpFilter(ifname: string): Promise<void> {
+    if (!sysctl) return
+    const key = rpFilterKey(ifname)
+    const value = await sysctl.read(key)
+    if (value === undefined || value === '0' || value === RP_FILTER_LOOSE) return
+    await sysctl.write(key, RP_FILTER_LOOSE)
+  }
+
   async function ownInterfaces(): Promise<string[]> {
     return (await backend.list()).filter((name) => ownName.test(name))
   }
@@ -134,6 +168,7 @@ export function createMeshEngine(options: MeshEngineOptions): MeshEngine {
     if (closed) throw new Error('mesh engine: reconfig after close')
     const plan = planMesh(desired, options)
     for (const warning of plan.warnings) log(`plan: ${warning}`)
+    await ensureForwarding()
 
     // Underlay first: each uplink's table and rules, so tunnels leave by their uplink.
     const uplinkTables = [...ownTables].filter((t) => t !== meshTable)
@@ -142,6 +177,7 @@ export function createMeshEngine(options: MeshEngineOptions): MeshEngine {
 
     for (const iface of plan.interfaces) {
       await backend.up(iface.name)
+      await ensureLooseRpFilter(iface.name)
       const config: WireGuardDeviceConfig = {
         privateKey: options.privateKey,
         listenPort: iface.listenPort,
@@ -193,6 +229,11 @@ export function createMeshEngine(options: MeshEngineOptions): MeshEngine {
       await attempt(`down ${name}`, () => backend.down(name))
     }
     await attempt('backend', () => backend.close())
+    const before = forwardingBefore
+    if (sysctl && before !== undefined) {
+      await attempt('ip_forward', () => sysctl.write(IP_FORWARD, before))
+      forwardingBefore = undefined
+    }
     current = undefined
     if (errors.length > 0) throw new Error(`mesh engine close: ${errors.join('; ')}`)
   }

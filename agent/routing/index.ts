@@ -1,3 +1,4 @@
 export * from './addr'
 export * from './rtnetlink'
+export * from './sysctl'
 export * from './types'

@@ -168,7 +168,7 @@ describe('patronus-agent against the real control plane', () => {
     ).toBe(0)
     const agentId = JSON.parse(await readFile(join(stateDir, 'agent.json'), 'utf8')).agentId
 
-    const daemon = spawn(process.execPath, [BIN, 'run', '--state-dir', stateDir], {
+    const daemon = spawn(process.execPath, [BIN, 'run', '--dry-run', '--state-dir', stateDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     children.push(daemon)
@@ -201,7 +201,7 @@ describe('patronus-agent against the real control plane', () => {
     daemon.kill('SIGTERM')
     expect(await exitOf(daemon)).toBe(0)
 
-    const again = spawn(process.execPath, [BIN, 'run', '--state-dir', stateDir], {
+    const again = spawn(process.execPath, [BIN, 'run', '--dry-run', '--state-dir', stateDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     children.push(again)

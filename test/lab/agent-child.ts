@@ -7,6 +7,7 @@
 import { createInterface } from 'node:readline'
 import { createMeshEngine, type MeshEngine } from '../../agent/engine/mesh-engine'
 import { createRtNetlinkRouting } from '../../agent/routing/rtnetlink'
+import { procSysctl } from '../../agent/routing/sysctl'
 import { selectWireGuardBackend } from '../../agent/tunnels/select'
 import type { DesiredState } from '../../protocol/agent'
 
@@ -33,6 +34,7 @@ const selected = await selectWireGuardBackend({ routing })
 const engine: MeshEngine = createMeshEngine({
   backend: selected.backend,
   routing,
+  sysctl: procSysctl(),
   privateKey: init.privateKey,
   interfacePrefix: init.interfacePrefix,
   mode: 'lab',

@@ -179,12 +179,13 @@ export class Lab {
       }
       await this.addNs(site.ns)
       await this.addNs(site.hostNs)
-      // The site forwards between LAN and tunnels; loose rp_filter (lab.md: asymmetric
-      // return paths are legitimate in SD-WAN).
+      // A site starts as a strict distribution default would leave a host: no forwarding,
+      // strict rp_filter. The agent's engine must turn on what the mesh needs (forwarding,
+      // loose rp_filter on its tunnels) by itself, as it must on a real site.
       await this.sysctl(site.ns, [
-        'net.ipv4.ip_forward=1',
-        'net.ipv4.conf.all.rp_filter=2',
-        'net.ipv4.conf.default.rp_filter=2',
+        'net.ipv4.ip_forward=0',
+        'net.ipv4.conf.all.rp_filter=1',
+        'net.ipv4.conf.default.rp_filter=1',
       ])
       for (let slot = 0; slot < this.uplinkCount(options, s); slot++) {
         const uplink: LabUplink = {

@@ -1,0 +1,77 @@
+/**
+ * Builds the real engine for `run`: rtnetlink routing, the WireGuard backend picked at
+ * start (kernel when the generic-netlink family exists, else wireguard-go; the choice and
+ * its reason are logged), /proc/sys for forwarding and rp_filter, and the site's
+ * WireGuard private key from the state directory. A failed build undoes what it opened.
+ */
+import { readFile } from 'node:fs/promises'
+import { createMeshEngine, type MeshEngine } from '../engine/mesh-engine'
+import type { Logger } from '../logger'
+import { createRtNetlinkRouting } from '../routing/rtnetlink'
+import { procSysctl } from '../routing/sysctl'
+import { StateError, type StatePaths } from '../state'
+import { selectWireGuardBackend } from '../tunnels/select'
+
+/** Production default: `patwg0-1` is uplink 0 to remote uplink 1. */
+export const DEFAULT_INTERFACE_PREFIX = 'patwg'
+
+export interface MeshRunOptions {
+  interfacePrefix: string
+  wireguard: 'auto' | 'kernel' | 'userspace'
+  /** See MeshPlanOptions.mode. */
+  mode: 'lab' | 'prod'
+}
+
+export interface BuiltEngine {
+  engine: MeshEngine
+  /** Closes what the engine does not own (the rtnetlink socket); after engine.close(). */
+  release(): void
+}
+
+async function readWireGuardKey(paths: StatePaths): Promise<string> {
+  let text: string
+  try {
+    text = (await readFile(paths.wireguardKey, 'utf8')).trim()
+  } catch (error) {
+    throw new StateError(`read WireGuard key ${paths.wireguardKey}: ${(error as Error).message}`)
+  }
+  // Never echo the content: only say the file is not a key.
+  if (Buffer.from(text, 'base64').length !== 32) {
+    throw new StateError(`WireGuard key ${paths.wireguardKey} is not 32 bytes of base64`)
+  }
+  return text
+}
+
+export async function meshEngineFor(
+  paths: StatePaths,
+  options: MeshRunOptions,
+  logger: Logger,
+): Promise<BuiltEngine> {
+  const privateKey = await readWireGuardKey(paths)
+  const routing = createRtNetlinkRouting()
+  try {
+    const log = (message: string) => logger.info({}, message)
+    const selected = await selectWireGuardBackend({
+      prefer: options.wireguard,
+      routing,
+      userspace: { log },
+    })
+    logger.info(
+      { backend: selected.backend.kind, reason: selected.reason },
+      `WireGuard backend: ${selected.backend.kind}`,
+    )
+    const engine = createMeshEngine({
+      backend: selected.backend,
+      routing,
+      sysctl: procSysctl(),
+      privateKey,
+      interfacePrefix: options.interfacePrefix,
+      mode: options.mode,
+      log,
+    })
+    return { engine, release: () => routing.close() }
+  } catch (error) {
+    routing.close()
+    throw error
+  }
+}
