@@ -1,0 +1,19 @@
+export {
+  classesFromDesiredState,
+  DEFAULT_CLASS,
+  DEFAULT_CLASS_ID,
+  type PathAttributes,
+  pathsFromDesiredState,
+} from './classes'
+export { type DampingSettings, DEFAULT_DAMPING, FlapDamper } from './damping'
+export { DecisionEngine, type DecisionEngineOptions } from './engine'
+export {
+  type BatchScorer,
+  betterBy,
+  PREFERENCE_WEIGHTS,
+  scoreAll,
+  scorerInput,
+  slaExcess,
+  UNMEASURED,
+} from './scoring'
+export * from './types'
