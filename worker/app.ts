@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health'
 import { orgsRoutes } from './routes/orgs'
 import { policiesRoutes } from './routes/policies'
 import { sitesRoutes } from './routes/sites'
+import { agentTelemetryRoutes, telemetryRoutes } from './routes/telemetry'
 import { uplinksRoutes } from './routes/uplinks'
 
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps) {
   // Agents authenticate by signature (routes/agent.ts), operators by API token; creating
   // orgs and tokens is decided per route (instance admin, org admin).
   agentRoutes(app)
+  agentTelemetryRoutes(app)
   app.use('/v1/*', async (c, next) => {
     if (isAgentPath(c.req.path)) return next()
     return requireApiToken(c, async () => {
@@ -81,6 +83,7 @@ export function createApp(deps: AppDeps) {
   uplinksRoutes(app)
   policiesRoutes(app)
   agentsRoutes(app)
+  telemetryRoutes(app)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -13,6 +13,10 @@ import { openNodeDb } from './db/node'
 import type { Logger } from './logger'
 import { bootstrap } from './services/bootstrap'
 import { InProcessNotifier } from './services/notifier'
+import { sweepPresence } from './services/presence'
+
+const PRESENCE_SWEEP_MS = 30_000
+
 import { APP_VERSION } from './version'
 
 export interface RunningServer {
@@ -56,6 +60,13 @@ export async function startNodeServer(
     )
     s.once('error', reject)
   })
+  // Announces agents that went silent (agent.offline events).
+  const sweeper = setInterval(() => {
+    sweepPresence({ db, clock }).catch((error: unknown) =>
+      logger.warn({ err: String(error) }, 'presence sweep failed'),
+    )
+  }, PRESENCE_SWEEP_MS)
+  sweeper.unref()
   const { port } = server.address() as AddressInfo
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST
   let closing: Promise<void> | undefined
@@ -64,6 +75,7 @@ export async function startNodeServer(
     port,
     ...(boot.generatedToken ? { generatedBootstrapToken: boot.generatedToken } : {}),
     close() {
+      clearInterval(sweeper)
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
           closeDb()

@@ -11,6 +11,7 @@ import { openWebDb } from './db/web'
 import { consoleJsonLogger } from './logger'
 import { bootstrap } from './services/bootstrap'
 import { PollingOnlyNotifier } from './services/notifier'
+import { sweepPresence } from './services/presence'
 import { APP_VERSION } from './version'
 
 export interface WorkerEnv {
@@ -68,5 +69,11 @@ function appFor(env: WorkerEnv): App {
 export default {
   fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext) {
     return appFor(env).fetch(request, env, ctx)
+  },
+  /** Cron trigger (wrangler.toml): announces agents that went silent. */
+  scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
+    if (!env.DATABASE_URL) return
+    const db = openWebDb(env.DATABASE_URL, env.DATABASE_AUTH_TOKEN)
+    ctx.waitUntil(sweepPresence({ db, clock: systemClock }).then(() => undefined))
   },
 } satisfies ExportedHandler<WorkerEnv>

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { enrollAgent, newKeys, type TestAgent } from './agent-client'
 import { type ApiTarget, type Client, expectProblem, newOrg } from './harness'
 
-async function siteWithToken(operator: Client, body: Record<string, unknown>, tokenBody = {}) {
+export async function siteWithToken(
+  operator: Client,
+  body: Record<string, unknown>,
+  tokenBody = {},
+) {
   const site = await operator.post('/v1/sites', body)
   expect(site.status, JSON.stringify(site.body)).toBe(201)
   const token = await operator.post(`/v1/sites/${site.body.id}/enrollment-tokens`, tokenBody)
@@ -11,7 +15,7 @@ async function siteWithToken(operator: Client, body: Record<string, unknown>, to
 }
 
 /** Creates and enrolls sites; returns their agents by name. */
-async function enrolledSites(
+export async function enrolledSites(
   operator: Client,
   target: ApiTarget,
   specs: { name: string; role?: string; prefix: string }[],

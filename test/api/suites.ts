@@ -4,6 +4,7 @@ import type { ApiTarget } from './harness'
 import { agentsSuite } from './suite-agents'
 import { authSuite } from './suite-auth'
 import { sitesSuite } from './suite-sites'
+import { telemetrySuite } from './suite-telemetry'
 import { uplinksPoliciesSuite } from './suite-uplinks-policies'
 
 export function apiSuites(target: () => ApiTarget) {
@@ -11,4 +12,5 @@ export function apiSuites(target: () => ApiTarget) {
   sitesSuite(target)
   uplinksPoliciesSuite(target)
   agentsSuite(target)
+  telemetrySuite(target)
 }

@@ -95,16 +95,3 @@ export async function revokeAgent(ctx: ServiceContext, actor: Actor, agentId: st
   })
   announce(ctx, bumped)
 }
-
-export async function recordHeartbeat(ctx: ServiceContext, agent: AgentRow, beat: Heartbeat) {
-  await ctx.db
-    .update(agents)
-    .set({
-      lastSeenAt: ctx.clock.now(),
-      agentVersion: beat.agentVersion,
-      uptimeSeconds: Math.floor(beat.uptimeSeconds),
-      appliedRevision: beat.revision ?? null,
-      uplinkStates: beat.uplinks,
-    })
-    .where(eq(agents.id, agent.id))
-}

@@ -1,0 +1,177 @@
+/** Path state, path metrics and events, for operators; telemetry and events from agents. */
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { eq } from 'drizzle-orm'
+import { agentEventBatchSchema, telemetryBatchSchema } from '../../protocol/telemetry'
+import { pageOf, pathId } from '../api/common'
+import {
+  eventCreateSchema,
+  eventQuerySchema,
+  eventSchema,
+  metricsQuerySchema,
+  pathMetricsSchema,
+  sitePathsSchema,
+} from '../api/telemetry'
+import { events } from '../db/schema'
+import type { AppEnv } from '../http/env'
+import { listEvents, recordEvent, toEventView } from '../services/events'
+import { getPathMetrics, getSitePaths } from '../services/paths'
+import { findSiteRow } from '../services/sites'
+import { ingestAgentEvents, ingestTelemetry } from '../services/telemetry'
+import {
+  authProblems,
+  bodyProblems,
+  jsonBody,
+  jsonContent,
+  noContent,
+  notFoundProblem,
+} from './openapi'
+
+const siteParams = z.strictObject({ siteId: pathId('siteId') })
+
+export function agentTelemetryRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/agent/telemetry',
+      tags: ['Agents'],
+      summary: 'Per-path summaries (batched, every 10 s) and the active path per class',
+      security: [{ agentSignature: [] }],
+      request: jsonBody(telemetryBatchSchema.openapi('TelemetryBatch')),
+      responses: { ...noContent, ...authProblems, ...bodyProblems },
+    }),
+    async (c) => {
+      await ingestTelemetry(c.var.services, c.var.agent, c.req.valid('json'))
+      return c.body(null, 204)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/agent/events',
+      tags: ['Agents'],
+      summary: 'Path events seen by the agent (down, up, SLA violation, failover, failback)',
+      security: [{ agentSignature: [] }],
+      request: jsonBody(agentEventBatchSchema.openapi('AgentEventBatch')),
+      responses: {
+        201: jsonContent(z.object({ ids: z.array(z.string()) }), 'The stored events'),
+        ...authProblems,
+        ...bodyProblems,
+      },
+    }),
+    async (c) => {
+      const ids = await ingestAgentEvents(c.var.services, c.var.agent, c.req.valid('json').events)
+      return c.json({ ids }, 201)
+    },
+  )
+}
+
+export function telemetryRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/sites/{siteId}/paths',
+      tags: ['Paths'],
+      summary: 'Current state of every path of the site and the active path of each class',
+      request: { params: siteParams },
+      responses: {
+        200: jsonContent(sitePathsSchema, 'Paths'),
+        ...authProblems,
+        ...notFoundProblem,
+      },
+    }),
+    async (c) =>
+      c.json(await getSitePaths(c.var.services, c.var.actor, c.req.valid('param').siteId), 200),
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/sites/{siteId}/paths/metrics',
+      tags: ['Paths'],
+      summary: 'Path latency, jitter, loss and MOS over time (from one-minute rollups)',
+      request: { params: siteParams, query: metricsQuerySchema },
+      responses: {
+        200: jsonContent(pathMetricsSchema, 'Series per path'),
+        ...authProblems,
+        ...notFoundProblem,
+      },
+    }),
+    async (c) => {
+      const { from, to, step } = c.req.valid('query')
+      const metrics = await getPathMetrics(
+        c.var.services,
+        c.var.actor,
+        c.req.valid('param').siteId,
+        {
+          from: Date.parse(from),
+          to: Date.parse(to),
+          stepSeconds: step,
+        },
+      )
+      return c.json(metrics, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/events',
+      tags: ['Events'],
+      summary: 'Events, newest first (filters: type, siteId, since)',
+      request: { query: eventQuerySchema },
+      responses: {
+        200: jsonContent(pageOf(eventSchema, 'EventPage'), 'A page of events'),
+        ...authProblems,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const page = await listEvents(c.var.services, c.var.actor, {
+        ...q,
+        since: q.since ? Date.parse(q.since) : undefined,
+      })
+      return c.json(page, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/events',
+      tags: ['Events'],
+      summary: 'Raise an event by hand (operator), e.g. to test alert rules and webhooks',
+      request: jsonBody(eventCreateSchema),
+      responses: {
+        201: jsonContent(eventSchema, 'The event'),
+        ...authProblems,
+        ...bodyProblems,
+        ...notFoundProblem,
+      },
+    }),
+    async (c) => {
+      const input = c.req.valid('json')
+      const { services, actor } = c.var
+      if (input.siteId) await findSiteRow(services.db, actor.orgId, input.siteId)
+      const now = services.clock.now()
+      const id = await services.db.transaction(async (tx) => {
+        const row = await recordEvent(
+          tx,
+          {
+            orgId: actor.orgId,
+            siteId: input.siteId,
+            type: input.type,
+            severity: input.severity,
+            at: now,
+            source: 'operator',
+            details: { ...input.details, actor: actor.id },
+          },
+          now,
+        )
+        return row
+      })
+      const [row] = await services.db.select().from(events).where(eq(events.id, id))
+      return c.json(toEventView(row!), 201)
+    },
+  )
+}
