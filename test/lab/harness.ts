@@ -353,11 +353,18 @@ export class Lab {
   }
 
   /** Starts a long-running process in a lab namespace; its PID is recorded and killed at destroy. */
-  spawnIn(ns: string, name: string, cmd: string, args: string[]): LabProcess {
+  spawnIn(
+    ns: string,
+    name: string,
+    cmd: string,
+    args: string[],
+    options: { env?: Record<string, string> } = {},
+  ): LabProcess {
     this.assertOurs(ns)
     const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       cwd: process.cwd(),
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
     })
     if (child.pid === undefined) throw new Error(`spawn ${name} in ${ns}: no pid`)
     const proc: LabProcess = { pid: child.pid, child, ns, name }
