@@ -46,13 +46,15 @@ export interface BfdCounters {
   accepted: number
   sent: number
   sendErrors: number
+  /** A state listener threw while a packet was handled; the packet was still processed. */
+  receiveErrors: number
   dropped: Record<DropReason, number>
 }
 
 export function createCounters(): BfdCounters {
   const dropped = {} as Record<DropReason, number>
   for (const r of DROP_REASONS) dropped[r] = 0
-  return { received: 0, accepted: 0, sent: 0, sendErrors: 0, dropped }
+  return { received: 0, accepted: 0, sent: 0, sendErrors: 0, receiveErrors: 0, dropped }
 }
 
 export function totalDropped(c: BfdCounters): number {
