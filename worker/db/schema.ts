@@ -313,3 +313,163 @@ export const pathRollups = sqliteTable(
     index('path_rollups_minute_idx').on(t.minute),
   ],
 )
+
+/**
+ * Webhook endpoints (issue 7). The signing secret must be kept in clear to compute HMACs;
+ * it is returned only by create and rotate-secret. During a rotation the previous secret
+ * keeps signing (a second signature) until `previous_secret_expires_at`.
+ */
+export const webhookEndpoints = sqliteTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    url: text('url').notNull(),
+    description: text('description'),
+    /** Message types delivered (event types, `alert.firing`, `alert.resolved`, or `*`). */
+    eventTypes: text('event_types', { mode: 'json' }).$type<string[]>().notNull(),
+    format: text('format', { enum: ['json', 'slack'] }).notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+    secret: text('secret').notNull(),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: integer('previous_secret_expires_at'),
+    /** Deliveries in a row that ended in a final failure; 20 disables the endpoint. */
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    disabledAt: integer('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    version: integer('version').notNull().default(1),
+  },
+  (t) => [index('webhook_endpoints_org_idx').on(t.orgId, t.id)],
+)
+
+/**
+ * The webhook outbox: one row per (message, endpoint), written in the transaction that
+ * produced the message. The id is the `webhook-id` header, stable across retries. An
+ * attempt is claimed by a conditional UPDATE of the lease, so two dispatchers never send
+ * the same row at once and a crashed one's lease simply expires.
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    endpointId: text('endpoint_id').notNull(),
+    messageType: text('message_type').notNull(),
+    eventId: text('event_id'),
+    alertId: text('alert_id'),
+    /** The exact body sent on every attempt. */
+    payload: text('payload').notNull(),
+    status: text('status', { enum: ['pending', 'succeeded', 'failed', 'cancelled'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at'),
+    /** No retry is scheduled after this time (24 h after the first attempt was due). */
+    retryUntil: integer('retry_until').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: integer('lease_until'),
+    lastAttemptAt: integer('last_attempt_at'),
+    lastStatusCode: integer('last_status_code'),
+    lastLatencyMs: integer('last_latency_ms'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    completedAt: integer('completed_at'),
+  },
+  (t) => [
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
+  ],
+)
+
+/** Alert rules: on events (type, site, severity) or on path metrics over a window. */
+export const alertRules = sqliteTable(
+  'alert_rules',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    name: text('name').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+    kind: text('kind', { enum: ['event', 'metric'] }).notNull(),
+    eventTypes: text('event_types', { mode: 'json' }).$type<string[]>().notNull(),
+    siteIds: text('site_ids', { mode: 'json' }).$type<string[] | null>(),
+    siteSelector: text('site_selector'),
+    minSeverity: text('min_severity', { enum: ['info', 'warning', 'critical'] }).notNull(),
+    metric: text('metric', { mode: 'json' }).$type<{
+      name: 'lossPct' | 'rttMs' | 'jitterMs' | 'mos'
+      op: 'gt' | 'lt'
+      threshold: number
+      windowSeconds: number
+    } | null>(),
+    severity: text('severity', { enum: ['info', 'warning', 'critical'] }).notNull(),
+    resolveAfterSeconds: integer('resolve_after_seconds'),
+    repeatIntervalSeconds: integer('repeat_interval_seconds'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    version: integer('version').notNull().default(1),
+  },
+  (t) => [
+    index('alert_rules_org_idx').on(t.orgId, t.id),
+    uniqueIndex('alert_rules_org_name_uq').on(t.orgId, t.name),
+  ],
+)
+
+/**
+ * Alerts: one row per incident (rule + incident key). At most one firing row per key (the
+ * partial unique index), so concurrent evaluators cannot open the same incident twice.
+ */
+export const alerts = sqliteTable(
+  'alerts',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    ruleId: text('rule_id').notNull(),
+    incidentKey: text('incident_key').notNull(),
+    siteId: text('site_id'),
+    status: text('status', { enum: ['firing', 'resolved'] }).notNull(),
+    severity: text('severity', { enum: ['info', 'warning', 'critical'] }).notNull(),
+    summary: text('summary').notNull(),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    eventCount: integer('event_count').notNull().default(1),
+    startedAt: integer('started_at').notNull(),
+    lastEventAt: integer('last_event_at').notNull(),
+    autoResolveAt: integer('auto_resolve_at'),
+    resolvedAt: integer('resolved_at'),
+    ackedAt: integer('acked_at'),
+    ackedBy: text('acked_by'),
+    /** Last firing notification enqueued; null while silenced (nothing was sent yet). */
+    notifiedAt: integer('notified_at'),
+  },
+  (t) => [
+    uniqueIndex('alerts_open_uq').on(t.ruleId, t.incidentKey).where(sql`status = 'firing'`),
+    index('alerts_org_idx').on(t.orgId, t.id),
+    index('alerts_status_idx').on(t.status, t.orgId),
+  ],
+)
+
+/** Silences: mute alert notifications matching a rule and/or sites until `ends_at`. */
+export const silences = sqliteTable(
+  'silences',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    ruleId: text('rule_id'),
+    siteIds: text('site_ids', { mode: 'json' }).$type<string[] | null>(),
+    siteSelector: text('site_selector'),
+    comment: text('comment').notNull(),
+    startsAt: integer('starts_at').notNull(),
+    endsAt: integer('ends_at').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('silences_org_idx').on(t.orgId, t.endsAt)],
+)
+
+/**
+ * Events already handed to the alert evaluator and the webhook outbox. Events written
+ * through recordEvent are marked in their own transaction; any other (agent batches) are
+ * picked up by the dispatcher's catch-up, and this primary key makes that exactly once.
+ */
+export const eventDispatch = sqliteTable('event_dispatch', {
+  eventId: text('event_id').primaryKey(),
+  at: integer('at').notNull(),
+})
