@@ -76,7 +76,10 @@ export const sites = sqliteTable(
   (t) => [
     uniqueIndex('sites_org_name_uq').on(t.orgId, t.name),
     index('sites_org_id_idx').on(t.orgId, t.id),
-    index('sites_org_role_idx').on(t.orgId, t.role),
+    // With id last, a spoke's "hubs of my org, by id" (desired-state.ts) reads only the
+    // hubs; on (org_id, role) alone SQLite preferred sites_org_id_idx to skip the sort and
+    // walked every site of the org on each config fetch.
+    index('sites_org_role_idx').on(t.orgId, t.role, t.id),
     uniqueIndex('sites_org_overlay_uq').on(t.orgId, t.overlayAddress),
   ],
 )
