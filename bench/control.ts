@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     const memoryAtStart = server.memory()
     const probeOrg = await instance.createOrg('bench-write-probe', 'mesh')
     const writeProbe = await probeConcurrentWrites(probeOrg, 8)
-    console.log(`write probe (8 concurrent POST /v1/sites): ${JSON.stringify(writeProbe)}`)
+    console.log(`write probe (8 concurrent enrollment-token mints): ${JSON.stringify(writeProbe)}`)
 
     const hs = await instance.createOrg('bench-hub-and-spoke', 'hub-and-spoke')
     const mesh = await instance.createOrg('bench-mesh', 'mesh')
