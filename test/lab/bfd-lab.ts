@@ -112,9 +112,13 @@ export class BfdLab {
   }
 
   /** BIRD 2 config: one BFD neighbor on the veth, our intervals, optional keyed SHA1. */
-  birdConfig(opts: { intervalMs: number; multiplier: number; password?: string }): string {
-    const auth = opts.password
-      ? `    authentication keyed sha1;\n    password "${opts.password}" { id 1; };\n`
+  birdConfig(opts: {
+    intervalMs: number
+    multiplier: number
+    auth?: { mode: 'keyed sha1' | 'meticulous keyed sha1'; password: string }
+  }): string {
+    const auth = opts.auth
+      ? `    authentication ${opts.auth.mode};\n    password "${opts.auth.password}" { id 1; };\n`
       : ''
     return [
       `router id ${this.addrBird};`,
@@ -253,17 +257,20 @@ export class BfdLab {
     this.pids.delete(child.pid)
   }
 
-  /** Drops everything on our side of the link, both directions (nftables in our ns). */
-  async blackhole(): Promise<void> {
+  /**
+   * Drops everything on our side of the link (nftables in our namespace): `both`
+   * directions, only what arrives at us (`in`), or only what we send (`out`).
+   */
+  async blackhole(direction: 'both' | 'in' | 'out' = 'both'): Promise<void> {
     const rules = [
       `table inet ${this.nftTable} {`,
       '  chain input {',
       '    type filter hook input priority -10; policy accept;',
-      `    iifname "${this.ifOurs}" drop`,
+      direction !== 'out' ? `    iifname "${this.ifOurs}" drop` : '',
       '  }',
       '  chain output {',
       '    type filter hook output priority -10; policy accept;',
-      `    oifname "${this.ifOurs}" drop`,
+      direction !== 'in' ? `    oifname "${this.ifOurs}" drop` : '',
       '  }',
       '}',
       '',

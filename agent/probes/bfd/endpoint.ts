@@ -68,8 +68,10 @@ export class BfdEndpoint {
       { ...rest, localDiscriminator: this.newDiscriminator() },
       {
         clock: this.options.clock,
-        send: (packet) =>
-          this.options.transport.send(packet, { address: peerAddress, port: this.peerPort }),
+        send: (packet) => {
+          this.options.transport.send(packet, { address: peerAddress, port: this.peerPort })
+          this.counters.sent++
+        },
         ...(this.options.random ? { random: this.options.random } : {}),
       },
     )

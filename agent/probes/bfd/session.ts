@@ -211,6 +211,7 @@ export class BfdSession extends EventEmitter<Events> {
    */
   receive(packet: ControlPacket, raw: Uint8Array): DropReason | null {
     const now = this.clock.now()
+    this.counters.received++
     // sec. 6.8.6: the A bit must match whether this session uses authentication.
     if (packet.auth && !this.auth) return this.drop('authUnexpected')
     if (!packet.auth && this.auth) return this.drop('authMissing')
