@@ -56,18 +56,24 @@ export class LabControlPlane {
       },
     )
     this.proc = proc
+    let stderr = ''
     proc.child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       this.stdout += d
     })
-    let exited: number | null | undefined
-    proc.child.once('exit', (code) => {
-      exited = code
-      if (this.proc === proc) this.proc = undefined
+    proc.child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr = (stderr + d).slice(-4_000)
     })
-    await pollUntil(
+    // A server that dies at start (bad config, broken build) fails the wait at once.
+    const died = new Promise<never>((_, reject) => {
+      proc.child.once('exit', (code) => {
+        if (this.proc === proc) this.proc = undefined
+        reject(new Error(`control plane exited (${code}) before ready:\n${stderr.trim()}`))
+      })
+    })
+    died.catch(() => {})
+    const ready = pollUntil(
       'the control plane to be ready',
       async () => {
-        if (exited !== undefined) throw new Error(`control plane exited (${exited})`)
         const res = await this.lab.exec(
           this.lab.cp.ns,
           'curl',
@@ -78,6 +84,7 @@ export class LabControlPlane {
       },
       { timeoutMs, intervalMs: 200 },
     )
+    await Promise.race([ready, died])
   }
 
   /** SIGTERM (the server drains), then waits for the exit. */
