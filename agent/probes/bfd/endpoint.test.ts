@@ -140,3 +140,43 @@ describe('UDP transport (node:dgram, loopback)', () => {
     }
   })
 })
+
+describe('receive path fuzz', () => {
+  it('never throws, and every received packet is accepted or counted as dropped', async () => {
+    const fc = (await import('fast-check')).default
+    const clock = new ManualTimers()
+    const ep = new BfdEndpoint({ transport: fakeNet(clock).transport('10.0.0.1'), clock })
+    const s = ep.addSession({
+      peerAddress: '10.0.0.2',
+      auth: { mode: 'meticulous-keyed-sha1', keyId: 1, key: 'k' },
+    })
+    const from = { address: '10.0.0.2', port: 49200 }
+    const valid = encodeControlPacket(basePacket({ yourDiscriminator: s.localDiscriminator }))
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          fc
+            .array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), {
+              maxLength: 8,
+            })
+            .map((edits) => {
+              const b = Buffer.from(valid)
+              for (const e of edits) b[e.at % b.length] = e.value
+              return b
+            }),
+        ),
+        (bytes) => {
+          const started = performance.now()
+          ep.handle(Buffer.from(bytes), from)
+          clock.advance(10)
+          expect(performance.now() - started).toBeLessThan(100)
+        },
+      ),
+      { numRuns: 2000 },
+    )
+    const c = ep.counters
+    expect(c.receiveErrors).toBe(0)
+    expect(c.accepted + totalDropped(c)).toBe(c.received)
+  })
+})
