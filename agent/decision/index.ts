@@ -7,6 +7,7 @@ export {
 } from './classes'
 export { type DampingSettings, DEFAULT_DAMPING, FlapDamper } from './damping'
 export { DecisionEngine, type DecisionEngineOptions } from './engine'
+export { buildPathInputs, type QualitySample } from './inputs'
 export {
   type BatchScorer,
   betterBy,
