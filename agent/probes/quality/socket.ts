@@ -31,7 +31,7 @@ export interface ProbeSocketFactory {
   bind(options: BindOptions): Promise<ProbeSocket>
 }
 
-/** Largest datagram read; anything longer is cut by the kernel and fails the length check. */
+/** Bytes of a datagram passed to the handler; anything longer fails the length check anyway. */
 const RECV_BUFFER = 2048
 
 export const udpSocketFactory: ProbeSocketFactory = {
@@ -47,8 +47,8 @@ export const udpSocketFactory: ProbeSocketFactory = {
       }
       socket.once('error', onBindError)
       socket.on('message', (msg, rinfo) => {
-        // A truncated read (MSG_TRUNC) still arrives: it is > PROBE_LENGTH and dropped as
-        // oversized by the parser.
+        // Node hands over whole datagrams (up to 64 KiB); pass at most RECV_BUFFER + 1 bytes
+        // on: still longer than any probe, so the parser drops it as oversized.
         options.onMessage(msg.length > RECV_BUFFER ? msg.subarray(0, RECV_BUFFER + 1) : msg, {
           address: rinfo.address,
           port: rinfo.port,
