@@ -316,6 +316,8 @@ describe('the real agent through the real control plane (3 sites x 2 uplinks)', 
     expect(await wgDevices(lab, site(0))).toEqual([])
     expect(await meshRoutes(lab, site(0))).toEqual([])
     expect((await lanPing(lab, site(0), site(1), 1)).ok).toBe(false)
+    // The engine puts IPv4 forwarding back as it found it (the lab site starts with 0).
+    expect(await sysctlIn(lab, site(0), 'net/ipv4/ip_forward')).toBe('0')
 
     const started = Date.now()
     const again = startAgent(0)
@@ -326,6 +328,7 @@ describe('the real agent through the real control plane (3 sites x 2 uplinks)', 
       `agent restarted without control plane -> LAN pings back: ${figures.failStaticRecoveryMs} ms`,
     )
     expect(again.has('applied cached desired state')).toBe(true)
+    expect(await sysctlIn(lab, site(0), 'net/ipv4/ip_forward')).toBe('1')
     expect(await meshed(0, [1, 3])).toBeDefined()
     expect(again.running).toBe(true)
   }, 120_000)
