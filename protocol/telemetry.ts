@@ -49,6 +49,8 @@ export const EVENT_TYPES = [
   'site.created',
   'site.deleted',
   'policy.changed',
+  /** A webhook endpoint was disabled after 20 deliveries in a row failed for good. */
+  'webhook.disabled',
 ] as const
 
 /** Events an agent may report; the others are raised by the control plane itself. */

@@ -16,12 +16,15 @@ import { requireJsonBody, viewersReadOnly } from './http/guards'
 import { handleError, problemResponse, validationProblem } from './http/problem'
 import { agentRoutes } from './routes/agent'
 import { agentsRoutes } from './routes/agents'
+import { alertsRoutes } from './routes/alerts'
 import { healthRoutes } from './routes/health'
 import { orgsRoutes } from './routes/orgs'
 import { policiesRoutes } from './routes/policies'
 import { sitesRoutes } from './routes/sites'
 import { agentTelemetryRoutes, telemetryRoutes } from './routes/telemetry'
 import { uplinksRoutes } from './routes/uplinks'
+import { kickAfterWrites } from './routes/webhook-kick'
+import { webhooksRoutes } from './routes/webhooks'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 
@@ -67,6 +70,8 @@ export function createApp(deps: AppDeps) {
       await next()
     },
   )
+  // Writes may have enqueued webhook deliveries: first attempt right away.
+  app.use('/v1/*', kickAfterWrites)
   // Agents authenticate by signature (routes/agent.ts), operators by API token; creating
   // orgs and tokens is decided per route (instance admin, org admin).
   agentRoutes(app)
@@ -84,6 +89,8 @@ export function createApp(deps: AppDeps) {
   policiesRoutes(app)
   agentsRoutes(app)
   telemetryRoutes(app)
+  alertsRoutes(app)
+  webhooksRoutes(app)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

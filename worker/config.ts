@@ -18,6 +18,8 @@ export const nodeConfigSchema = z.object({
    * embedded file database (one process: in-process wake-ups are exact), 1 s otherwise.
    */
   CONFIG_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).optional(),
+  /** `1`: webhooks may target loopback, private and link-local addresses (tests, labs). */
+  PATRONUS_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 })
 

@@ -6,6 +6,7 @@ import type { Clock } from './clock'
 import type { Db } from './db/client'
 import type { Logger } from './logger'
 import type { RevisionNotifier } from './services/notifier'
+import type { WebhookRuntime } from './services/webhooks/runtime'
 
 export interface AppDeps {
   db: Db
@@ -25,4 +26,6 @@ export interface AppDeps {
    * instance that the notifier cannot hear (Workers isolates, several Node processes).
    */
   configPollIntervalMs: number
+  /** Webhook delivery on this runtime (issue 7); absent: private targets refused, no kicks. */
+  webhooks?: WebhookRuntime
 }

@@ -14,6 +14,9 @@ import type { Logger } from './logger'
 import { bootstrap } from './services/bootstrap'
 import { InProcessNotifier } from './services/notifier'
 import { sweepPresence } from './services/presence'
+import { NodeDispatcher, type NodeDispatcherOptions } from './services/webhooks/dispatcher'
+import { nodeTransport } from './services/webhooks/node-transport'
+import { RequestTracker } from './services/webhooks/quiet'
 
 const PRESENCE_SWEEP_MS = 30_000
 
@@ -31,6 +34,7 @@ export async function startNodeServer(
   config: NodeConfig,
   logger: Logger,
   clock: Clock = systemClock,
+  options: { webhooks?: NodeDispatcherOptions & { retryBaseMs?: number } } = {},
 ): Promise<RunningServer> {
   const { db, close: closeDb } = await openNodeDb({
     url: config.DATABASE_URL,
@@ -45,6 +49,23 @@ export async function startNodeServer(
     closeDb()
     throw error
   }
+  const allowPrivate = config.PATRONUS_WEBHOOK_ALLOW_PRIVATE === '1'
+  const requests = new RequestTracker()
+  // Webhook outbox and alert evaluation, in process; stopped by close() before the db.
+  const dispatcher = new NodeDispatcher(
+    {
+      db,
+      clock,
+      logger,
+      transport: nodeTransport(allowPrivate),
+      allowPrivate,
+      owner: `node:${crypto.randomUUID()}`,
+      userAgent: `Patronus-Webhooks/${APP_VERSION}`,
+      quiet: () => requests.quiet(),
+      ...(options.webhooks?.retryBaseMs ? { retryBaseMs: options.webhooks.retryBaseMs } : {}),
+    },
+    options.webhooks,
+  )
   const app = createApp({
     db,
     clock,
@@ -53,9 +74,15 @@ export async function startNodeServer(
     version: APP_VERSION,
     notifier: new InProcessNotifier(),
     configPollIntervalMs: configPollIntervalMs(config),
+    webhooks: { allowPrivate, kick: () => dispatcher.kick() },
   })
+  // Mutating requests are counted so that the dispatcher writes between them (quiet.ts).
+  const appFetch: typeof app.fetch = (request, ...rest) =>
+    request.method === 'GET' || request.method === 'HEAD'
+      ? app.fetch(request, ...rest)
+      : requests.track(async () => app.fetch(request, ...rest))
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () =>
+    const s = serve({ fetch: appFetch, port: config.PORT, hostname: config.HOST }, () =>
       resolve(s),
     )
     s.once('error', reject)
@@ -67,6 +94,7 @@ export async function startNodeServer(
     )
   }, PRESENCE_SWEEP_MS)
   sweeper.unref()
+  dispatcher.start()
   const { port } = server.address() as AddressInfo
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST
   let closing: Promise<void> | undefined
@@ -78,8 +106,11 @@ export async function startNodeServer(
       clearInterval(sweeper)
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
-          closeDb()
-          resolve()
+          // The attempt in flight finishes (or times out) before the database closes.
+          dispatcher.stop().finally(() => {
+            closeDb()
+            resolve()
+          })
         })
         // Keep-alive sockets with no request in flight would hold close() open forever.
         if ('closeIdleConnections' in server) server.closeIdleConnections()

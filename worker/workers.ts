@@ -12,6 +12,8 @@ import { consoleJsonLogger } from './logger'
 import { bootstrap } from './services/bootstrap'
 import { PollingOnlyNotifier } from './services/notifier'
 import { sweepPresence } from './services/presence'
+import { periodicPass } from './services/webhooks/dispatcher'
+import { fetchTransport } from './services/webhooks/transport'
 import { APP_VERSION } from './version'
 
 export interface WorkerEnv {
@@ -23,6 +25,11 @@ export interface WorkerEnv {
    * the site's revision (one indexed read per waiting agent per interval).
    */
   CONFIG_POLL_INTERVAL_MS?: string
+  /**
+   * `1`: webhooks may target private addresses. Workers cannot resolve DNS, so only
+   * literal addresses and `localhost` are checked; see docs/webhooks.md.
+   */
+  PATRONUS_WEBHOOK_ALLOW_PRIVATE?: string
 }
 
 type App = ReturnType<typeof createApp>
@@ -61,6 +68,10 @@ function appFor(env: WorkerEnv): App {
     // Requests cannot wake each other on Workers: long-polls re-read every pollMs.
     notifier: new PollingOnlyNotifier(),
     configPollIntervalMs: Number.isFinite(pollMs) && pollMs >= 100 ? pollMs : 1000,
+    webhooks: {
+      allowPrivate: env.PATRONUS_WEBHOOK_ALLOW_PRIVATE === '1',
+      transport: fetchTransport,
+    },
   })
   cached = { key, app }
   return app
@@ -70,10 +81,26 @@ export default {
   fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext) {
     return appFor(env).fetch(request, env, ctx)
   },
-  /** Cron trigger (wrangler.toml): announces agents that went silent. */
+  /**
+   * Cron trigger (wrangler.toml): announces agents that went silent, evaluates alert
+   * rules and drains the webhook outbox (retries that came due).
+   */
   scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
     if (!env.DATABASE_URL) return
     const db = openWebDb(env.DATABASE_URL, env.DATABASE_AUTH_TOKEN)
-    ctx.waitUntil(sweepPresence({ db, clock: systemClock }).then(() => undefined))
+    const clock = systemClock
+    ctx.waitUntil(
+      sweepPresence({ db, clock }).then(() =>
+        periodicPass({
+          db,
+          clock,
+          logger: consoleJsonLogger,
+          transport: fetchTransport,
+          allowPrivate: env.PATRONUS_WEBHOOK_ALLOW_PRIVATE === '1',
+          owner: `cron:${crypto.randomUUID()}`,
+          userAgent: `Patronus-Webhooks/${APP_VERSION}`,
+        }),
+      ),
+    )
   },
 } satisfies ExportedHandler<WorkerEnv>

@@ -2,6 +2,7 @@
 
 import type { ApiTarget } from './harness'
 import { agentsSuite } from './suite-agents'
+import { alertingSuite } from './suite-alerting'
 import { authSuite } from './suite-auth'
 import { sitesSuite } from './suite-sites'
 import { telemetrySuite } from './suite-telemetry'
@@ -13,4 +14,5 @@ export function apiSuites(target: () => ApiTarget) {
   uplinksPoliciesSuite(target)
   agentsSuite(target)
   telemetrySuite(target)
+  alertingSuite(target)
 }

@@ -10,6 +10,7 @@ import type { EventType, Severity } from '../../protocol/telemetry'
 import { isoTime } from '../api/common'
 import type { DbOrTx } from '../db/client'
 import { events } from '../db/schema'
+import { onEventStored } from './alerts/on-event'
 import type { Actor, ServiceContext } from './context'
 import { decodeCursor, type PageRequest, toPage } from './pagination'
 
@@ -26,6 +27,7 @@ export const DEFAULT_SEVERITY: Record<EventType, Severity> = {
   'site.created': 'info',
   'site.deleted': 'warning',
   'policy.changed': 'info',
+  'webhook.disabled': 'warning',
 }
 
 export interface NewEvent {
@@ -64,10 +66,14 @@ export function eventRow(event: NewEvent, recordedAt: number): EventRow {
   }
 }
 
-/** Inserts the event; returns its id. */
+/**
+ * Inserts the event and, in the same transaction, hands it to the alert evaluator and the
+ * webhook outbox (services/alerts/on-event.ts); returns its id.
+ */
 export async function recordEvent(tx: DbOrTx, event: NewEvent, recordedAt: number) {
   const row = eventRow(event, recordedAt)
   await tx.insert(events).values(row)
+  await onEventStored(tx, row, recordedAt)
   return row.id
 }
 

@@ -1,0 +1,220 @@
+/**
+ * The webhook outbox. Messages are enqueued in the transaction that produced them (one
+ * row per subscribed endpoint); dispatchers claim due rows with one conditional UPDATE of
+ * the lease, send, and record the outcome only if they still hold the lease. A dispatcher
+ * that dies mid-attempt loses its lease after LEASE_MS and the row is attempted again
+ * (receivers de-duplicate on webhook-id, which never changes).
+ */
+import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
+import type { Db, DbOrTx } from '../../db/client'
+import { webhookDeliveries, webhookEndpoints } from '../../db/schema'
+import { recordEvent } from '../events'
+import { backoffMs, type Outcome, RETRY_WINDOW_MS, retryAfterMs } from './backoff'
+import { alertingId } from './ids'
+import { type Message, renderPayload } from './payload'
+
+export const LEASE_MS = 60_000
+/** Final failures in a row that disable an endpoint. */
+export const DISABLE_AFTER = 20
+
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect
+
+export const subscribes = (eventTypes: readonly string[], type: string) =>
+  eventTypes.includes('*') || eventTypes.includes(type)
+
+/** Enqueues the message for every enabled endpoint of the org that subscribes to it. */
+export async function enqueueMessage(
+  tx: DbOrTx,
+  orgId: string,
+  message: Message,
+  now: number,
+  refs: { eventId?: string; alertId?: string } = {},
+): Promise<number> {
+  const endpoints = await tx
+    .select({
+      id: webhookEndpoints.id,
+      format: webhookEndpoints.format,
+      eventTypes: webhookEndpoints.eventTypes,
+    })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.orgId, orgId), eq(webhookEndpoints.enabled, true)))
+  const targets = endpoints.filter((e) => subscribes(e.eventTypes, message.type))
+  if (targets.length === 0) return 0
+  await tx.insert(webhookDeliveries).values(
+    targets.map((e) => ({
+      id: alertingId('msg', now),
+      orgId,
+      endpointId: e.id,
+      messageType: message.type,
+      eventId: refs.eventId ?? null,
+      alertId: refs.alertId ?? null,
+      payload: renderPayload(e.format, message),
+      status: 'pending' as const,
+      nextAttemptAt: now,
+      retryUntil: now + RETRY_WINDOW_MS,
+      createdAt: now,
+    })),
+  )
+  return targets.length
+}
+
+/** Claims up to `limit` due rows for `owner`; atomic, so no row is claimed twice. */
+export async function claimDue(
+  db: Db,
+  owner: string,
+  now: number,
+  limit: number,
+  beforeWrite?: () => Promise<void>,
+) {
+  const free = or(isNull(webhookDeliveries.leaseUntil), lte(webhookDeliveries.leaseUntil, now))
+  const due = and(
+    eq(webhookDeliveries.status, 'pending'),
+    lte(webhookDeliveries.nextAttemptAt, now),
+    free,
+  )
+  // Look first (a read never waits on a writer): an idle poll writes nothing.
+  const found = await db
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(due)
+    .orderBy(asc(webhookDeliveries.nextAttemptAt))
+    .limit(limit)
+  if (found.length === 0) return []
+  await beforeWrite?.()
+  const ids = found.map((r) => r.id)
+  return db
+    .update(webhookDeliveries)
+    .set({ leaseOwner: owner, leaseUntil: now + LEASE_MS })
+    .where(and(inArray(webhookDeliveries.id, ids), due))
+    .returning()
+}
+
+export interface AttemptRecord {
+  outcome: Outcome
+  startedAt: number
+  latencyMs: number | null
+}
+
+/**
+ * Records an attempt's outcome, if `owner` still holds the row's lease. Final failures
+ * count against the endpoint; the 20th in a row disables it and raises webhook.disabled.
+ */
+export async function completeAttempt(
+  db: Db,
+  row: DeliveryRow,
+  owner: string,
+  record: AttemptRecord,
+  now: number,
+  random: number,
+  retryBaseMs?: number,
+): Promise<'succeeded' | 'retry' | 'failed' | 'lost'> {
+  const attempts = row.attempts + 1
+  const { outcome } = record
+  let status: 'pending' | 'succeeded' | 'failed' = 'failed'
+  let next: number | null = null
+  let error = outcome.kind === 'success' ? null : outcome.error
+  if (outcome.kind === 'success') status = 'succeeded'
+  else if (outcome.kind === 'retry') {
+    const wait = retryAfterMs(outcome.retryAfter, now) ?? backoffMs(attempts, random, retryBaseMs)
+    if (now + wait <= row.retryUntil) {
+      status = 'pending'
+      next = now + wait
+    } else {
+      error = `${outcome.error}; retries exhausted (24 h)`
+    }
+  }
+  return db.transaction(async (tx) => {
+    const updated = await tx
+      .update(webhookDeliveries)
+      .set({
+        status,
+        attempts,
+        nextAttemptAt: next,
+        leaseOwner: null,
+        leaseUntil: null,
+        lastAttemptAt: record.startedAt,
+        lastStatusCode: outcome.status,
+        lastLatencyMs: record.latencyMs,
+        lastError: error?.slice(0, 500) ?? null,
+        completedAt: status === 'pending' ? null : now,
+      })
+      .where(
+        and(
+          eq(webhookDeliveries.id, row.id),
+          eq(webhookDeliveries.leaseOwner, owner),
+          eq(webhookDeliveries.status, 'pending'),
+        ),
+      )
+      .returning({ id: webhookDeliveries.id })
+    if (updated.length === 0) return 'lost'
+    if (status === 'succeeded') {
+      await tx
+        .update(webhookEndpoints)
+        .set({ consecutiveFailures: 0 })
+        .where(eq(webhookEndpoints.id, row.endpointId))
+      return 'succeeded'
+    }
+    if (status === 'pending') return 'retry'
+    await countFinalFailure(tx, row, now)
+    return 'failed'
+  })
+}
+
+async function countFinalFailure(tx: DbOrTx, row: DeliveryRow, now: number) {
+  const [endpoint] = await tx
+    .update(webhookEndpoints)
+    .set({ consecutiveFailures: sql`${webhookEndpoints.consecutiveFailures} + 1` })
+    .where(eq(webhookEndpoints.id, row.endpointId))
+    .returning()
+  if (!endpoint || endpoint.consecutiveFailures < DISABLE_AFTER) return
+  // The conditional update decides which dispatcher announces it: one event.
+  const disabled = await tx
+    .update(webhookEndpoints)
+    .set({
+      enabled: false,
+      disabledAt: now,
+      disabledReason: `${endpoint.consecutiveFailures} deliveries in a row failed`,
+      updatedAt: now,
+      version: sql`${webhookEndpoints.version} + 1`,
+    })
+    .where(and(eq(webhookEndpoints.id, endpoint.id), eq(webhookEndpoints.enabled, true)))
+    .returning({ id: webhookEndpoints.id })
+  if (disabled.length === 0) return
+  await recordEvent(
+    tx,
+    {
+      orgId: endpoint.orgId,
+      siteId: null,
+      type: 'webhook.disabled',
+      at: now,
+      source: 'control-plane',
+      details: {
+        webhookId: endpoint.id,
+        url: endpoint.url,
+        consecutiveFailures: endpoint.consecutiveFailures,
+        lastDeliveryId: row.id,
+      },
+    },
+    now,
+  )
+}
+
+/** Marks a claimed row cancelled (its endpoint was disabled or deleted meanwhile). */
+export async function cancelDelivery(
+  db: Db,
+  row: DeliveryRow,
+  owner: string,
+  now: number,
+  why: string,
+) {
+  await db
+    .update(webhookDeliveries)
+    .set({
+      status: 'cancelled',
+      leaseOwner: null,
+      leaseUntil: null,
+      lastError: why,
+      completedAt: now,
+    })
+    .where(and(eq(webhookDeliveries.id, row.id), eq(webhookDeliveries.leaseOwner, owner)))
+}
