@@ -258,6 +258,23 @@ export function agentsSuite(target: () => ApiTarget) {
       expect(idle.status).toBe(304)
     })
 
+    it('a deleted site wakes its peers’ long-polls and leaves their config', async () => {
+      const { operator } = await newOrg(target())
+      const sites = await enrolledSites(operator, target(), [
+        { name: 'a', prefix: '10.1.0.0/16' },
+        { name: 'b', prefix: '10.2.0.0/16' },
+      ])
+      const first = await sites.b!.agent.config()
+      const polling = sites.b!.agent.config({ etag: `"${first.body.revision}"`, wait: 20 })
+      await new Promise((r) => setTimeout(r, 300))
+      const deletedAt = Date.now()
+      expect((await operator.delete(`/v1/sites/${sites.a!.siteId}`)).status).toBe(204)
+      const woke = await polling
+      expect(woke.status).toBe(200)
+      expect(woke.body.peers).toEqual([])
+      expect(Date.now() - deletedAt).toBeLessThan(1000)
+    })
+
     it('applies policies by site label', async () => {
       const { operator } = await newOrg(target())
       const sites = await enrolledSites(operator, target(), [{ name: 'a', prefix: '10.1.0.0/16' }])

@@ -217,5 +217,7 @@ export async function deleteSite(
       objectType: 'site',
       objectId: siteId,
     })
+    return bumped.filter((id) => id !== siteId)
   })
+  announce(ctx, bumped)
 }
