@@ -3,8 +3,12 @@
  * `npm start` (worker/node.ts), by the tests and by the WAN lab, so they all run the same
  * code. `close()` drains in-flight requests, then closes the database.
  */
+import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
+import { serveStatic } from '@hono/node-server/serve-static'
+import { Hono } from 'hono'
 import { createApp } from './app'
 import { type Clock, systemClock } from './clock'
 import { configPollIntervalMs, type NodeConfig } from './config'
@@ -82,8 +86,9 @@ export async function startNodeServer(
       ? app.fetch(request, ...rest)
       : requests.track(async () => app.fetch(request, ...rest))
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: appFetch, port: config.PORT, hostname: config.HOST }, () =>
-      resolve(s),
+    const s = serve(
+      { fetch: withDashboard(appFetch), port: config.PORT, hostname: config.HOST },
+      () => resolve(s),
     )
     s.once('error', reject)
   })
@@ -117,5 +122,51 @@ export async function startNodeServer(
       })
       return closing
     },
+  }
+}
+
+type Fetch = (request: Request, env?: object) => Response | Promise<Response>
+
+/** Paths the API answers; everything else that is a GET is the dashboard's. */
+const API_PATH = /^\/(?:v1(?:\/|$)|openapi\.json$|docs(?:\/|$)|healthz$|readyz$)/
+export const DASHBOARD_DIR = fileURLToPath(new URL('../dist/ui', import.meta.url))
+
+/**
+ * Serves the dashboard build (dist/ui, `npm run build:ui`) at `/` in front of the API, as
+ * Workers static assets do (wrangler.toml): files by path, index.html for every other GET
+ * so client-side routes survive a reload; API paths always reach the API. Without a build,
+ * `/` says how to make one.
+ */
+export function withDashboard(api: Fetch, dir = DASHBOARD_DIR): Fetch {
+  const index = `${dir}/index.html`
+  const ui = new Hono()
+  ui.use(
+    '*',
+    serveStatic({
+      root: dir,
+      onFound: (path, c) => {
+        // Vite names assets by content hash: cache them for good, revalidate index.html.
+        const immutable = path.includes('/assets/')
+        c.header('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
+      },
+    }),
+  )
+  ui.get('*', async (c, next) => {
+    // A missing hashed asset is a 404 (the API's), never index.html.
+    if (c.req.path.startsWith('/assets/')) return next()
+    if (existsSync(index)) return serveStatic({ path: index })(c, next)
+    return c.html(
+      '<!doctype html><title>Patronus</title><h1>The dashboard is not built</h1>' +
+        '<p>Run <code>npm run build:ui</code> (<code>npm start</code> does it first). ' +
+        'The API is at <a href="/docs">/docs</a>.</p>',
+      503,
+    )
+  })
+  return async (request, env) => {
+    const { pathname } = new URL(request.url)
+    const read = request.method === 'GET' || request.method === 'HEAD'
+    if (!read || API_PATH.test(pathname)) return api(request, env)
+    const response = await ui.fetch(request, env)
+    return response.status === 404 ? api(request, env) : response
   }
 }

@@ -1,0 +1,16 @@
+/** The exact command an operator runs on the site to enroll its agent. */
+import type { Uplink } from './types'
+
+export function enrollCommand(server: string, token: string, uplinks: readonly Uplink[]): string {
+  const specs = uplinks.length
+    ? [...uplinks]
+        .sort((a, b) => a.slot - b.slot)
+        .map((u) => `${u.name}=${u.interface}${u.endpoint ? `,endpoint=${u.endpoint}` : ''}`)
+    : ['wan0=eth0']
+  return [
+    'patronus-agent enroll',
+    `--server ${server}`,
+    `--token ${token}`,
+    ...specs.map((spec) => `--uplink ${spec}`),
+  ].join(' ')
+}

@@ -1,0 +1,7 @@
+import { render } from 'preact'
+import { App } from './app'
+import { applyTheme, currentTheme } from './theme'
+import './styles.css'
+
+applyTheme(currentTheme())
+render(<App />, document.getElementById('app')!)
