@@ -81,10 +81,15 @@ export async function measurePropagation(
   const t0 = performance.now()
   await admin.call('PATCH', `/v1/sites/${change.site.siteId}`, { prefixes: change.prefixes })
   const patchMs = performance.now() - t0
+  let deadline: ReturnType<typeof setTimeout> | undefined
   await Promise.race([
     Promise.all(affected.map((w) => w.finished)),
-    new Promise((resolve) => setTimeout(resolve, (WAIT_SECONDS + 5) * 1000)),
+    new Promise((resolve) => {
+      deadline = setTimeout(resolve, (WAIT_SECONDS + 5) * 1000)
+    }),
   ])
+  // A pending deadline would keep the benchmark process alive after its last scenario.
+  clearTimeout(deadline)
   await new Promise((resolve) => setTimeout(resolve, GRACE_MS))
   const unaffectedWoken = unaffected.filter((w) => w.done).length
   abort.abort()
