@@ -4,6 +4,7 @@
  * delivery itself is tested on Node with a real receiver (test/webhooks/).
  */
 import { describe, expect, it } from 'vitest'
+import { signatureHeader } from '../../worker/services/webhooks/signing'
 import { type ApiTarget, type Client, expectProblem, newOrg } from './harness'
 
 const pathDown = (siteId: string, localSlot: number, type = 'path.down') => ({
@@ -20,6 +21,17 @@ async function site(client: Client, name: string, labels: Record<string, string>
 
 export function alertingSuite(target: () => ApiTarget) {
   describe('webhook endpoints', () => {
+    it('signs with the standardwebhooks package on this runtime (the spec example)', () => {
+      const header = signatureHeader(
+        ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+        'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        1614265330,
+        '{"test": 2432232314}',
+      )
+      const sig = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE='
+      expect(header).toBe(`${sig} ${sig}`)
+    })
+
     it('creates with a secret shown once, lists, updates with If-Match, rotates, deletes', async () => {
       const { operator, viewer } = await newOrg(target())
       const created = await operator.post('/v1/webhooks', {
