@@ -8,6 +8,7 @@ import { createClient } from '@libsql/client'
 import { drizzle } from 'drizzle-orm/libsql'
 import type { Db } from './client'
 import * as schema from './schema'
+import { serializedClient } from './serialized-client'
 
 export interface NodeDbOptions {
   url: string
@@ -20,12 +21,21 @@ export async function openNodeDb(options: NodeDbOptions): Promise<{ db: Db; clos
     const path = options.url.slice('file:'.length)
     mkdirSync(dirname(path), { recursive: true })
   }
-  // timeout = SQLite busy timeout: concurrent write transactions on the pool's connections
-  // wait for each other instead of failing with SQLITE_BUSY.
-  const client = createClient({ url: options.url, authToken: options.authToken, timeout: 5000 })
-  if (isFile) {
-    // WAL lets readers proceed while a write transaction is open on another connection.
-    await client.execute('PRAGMA journal_mode = WAL')
+  if (!isFile && options.url !== ':memory:') {
+    // A libSQL server or Turso handles concurrent writers itself.
+    const client = createClient({ url: options.url, authToken: options.authToken })
+    return { db: drizzle(client, { schema }), close: () => client.close() }
   }
+  // Embedded: one writer connection behind an async queue, readers from a pool
+  // (serialized-client.ts says why). timeout = SQLite busy timeout, a last resort now.
+  const writer = createClient({ url: options.url, timeout: 5000, concurrency: 1 })
+  if (isFile) {
+    // WAL lets readers proceed beside the writer; NORMAL is the durable-enough setting
+    // for WAL (no fsync per commit).
+    await writer.execute('PRAGMA journal_mode = WAL')
+    await writer.execute('PRAGMA synchronous = NORMAL')
+  }
+  const reader = isFile ? createClient({ url: options.url, timeout: 5000 }) : writer
+  const client = serializedClient(reader, writer)
   return { db: drizzle(client, { schema }), close: () => client.close() }
 }
