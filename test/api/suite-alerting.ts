@@ -32,6 +32,28 @@ export function alertingSuite(target: () => ApiTarget) {
       expect(header).toBe(`${sig} ${sig}`)
     })
 
+    it('documents every alerting and webhook route in the OpenAPI document', async () => {
+      const doc = (await (await target().fetch('/openapi.json')).json()) as {
+        paths: Record<string, unknown>
+      }
+      for (const path of [
+        '/v1/webhooks',
+        '/v1/webhooks/{webhookId}',
+        '/v1/webhooks/{webhookId}/rotate-secret',
+        '/v1/webhooks/{webhookId}/deliveries',
+        '/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
+        '/v1/alert-rules',
+        '/v1/alert-rules/{ruleId}',
+        '/v1/alerts',
+        '/v1/alerts/{alertId}',
+        '/v1/alerts/{alertId}/ack',
+        '/v1/silences',
+        '/v1/silences/{silenceId}',
+      ]) {
+        expect(doc.paths[path], path).toBeDefined()
+      }
+    })
+
     it('creates with a secret shown once, lists, updates with If-Match, rotates, deletes', async () => {
       const { operator, viewer } = await newOrg(target())
       const created = await operator.post('/v1/webhooks', {

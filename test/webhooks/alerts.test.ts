@@ -13,6 +13,7 @@ import { evaluateAlerts } from '../../worker/services/alerts/periodic'
 import { bootstrap } from '../../worker/services/bootstrap'
 import type { ServiceContext } from '../../worker/services/context'
 import { InProcessNotifier } from '../../worker/services/notifier'
+import { claimDue, LEASE_MS } from '../../worker/services/webhooks/outbox'
 import { type ApiTarget, type Client, newOrg } from '../api/harness'
 import { enrolledSites } from '../api/suite-agents'
 
@@ -263,5 +264,24 @@ describe('metric threshold rules', () => {
       'alert.firing',
       'alert.resolved',
     ])
+  })
+})
+
+describe('outbox claims', () => {
+  it('a due delivery is claimed by one dispatcher only, until its lease runs out', async () => {
+    const { operator, orgId } = await setup({ eventTypes: ['path.down'] })
+    const sites = await operator.get('/v1/sites')
+    await operator.post('/v1/events', down(sites.body.items[0].id))
+    const now = clock.now()
+    const [a, b] = await Promise.all([
+      claimDue(services.db as never, 'a', now, 100),
+      claimDue(services.db as never, 'b', now, 100),
+    ])
+    const mine = [...a!, ...b!].filter((r) => r.orgId === orgId)
+    expect(mine).toHaveLength(1)
+    const early = await claimDue(services.db as never, 'c', now + 1000, 100)
+    expect(early.filter((r) => r.orgId === orgId)).toHaveLength(0)
+    const again = await claimDue(services.db as never, 'c', now + LEASE_MS, 100)
+    expect(again.some((r) => r.id === mine[0]!.id && r.leaseOwner === 'c')).toBe(true)
   })
 })

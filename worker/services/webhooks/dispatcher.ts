@@ -10,7 +10,13 @@ import type { Logger } from '../../logger'
 import { catchUpEvents } from '../alerts/on-event'
 import { evaluateAlerts } from '../alerts/periodic'
 import { attempt, loadEndpoint } from './deliver'
-import { cancelDelivery, claimDue, completeAttempt, type DeliveryRow } from './outbox'
+import {
+  cancelDelivery,
+  claimDue,
+  completeAttempt,
+  type DeliveryRow,
+  purgeDeliveries,
+} from './outbox'
 import type { WebhookTransport } from './transport'
 
 export interface DispatchDeps {
@@ -104,6 +110,7 @@ export async function drainOutbox(deps: DispatchDeps): Promise<number> {
 export async function periodicPass(deps: DispatchDeps): Promise<void> {
   await deps.quiet?.()
   await evaluateAlerts({ db: deps.db, clock: deps.clock })
+  await purgeDeliveries(deps.db, deps.clock.now())
   await drainOutbox(deps)
 }
 
@@ -157,7 +164,10 @@ export class NodeDispatcher {
   evaluate(): Promise<void> {
     if (this.stopped) return Promise.resolve()
     this.evaluating ??= (this.deps.quiet?.() ?? Promise.resolve())
-      .then(() => evaluateAlerts({ db: this.deps.db, clock: this.deps.clock }))
+      .then(async () => {
+        await evaluateAlerts({ db: this.deps.db, clock: this.deps.clock })
+        await purgeDeliveries(this.deps.db, this.deps.clock.now())
+      })
       .catch((error: unknown) =>
         this.deps.logger.warn({ err: describeError(error) }, 'alert evaluation failed'),
       )
