@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { can, forgetToken, openSession, type Session, storedToken } from './api/session'
 import { Link } from './components/link'
 import { ThemeToggle } from './components/theme-toggle'
+import { Alerts } from './pages/alerts'
 import { Events } from './pages/events'
 import { Login } from './pages/login'
 import { NotFound } from './pages/not-found'
@@ -22,6 +23,7 @@ const NAV = [
   { href: '/sites', label: 'Sites', role: 'viewer' },
   { href: '/policies', label: 'Policies', role: 'viewer' },
   { href: '/events', label: 'Events', role: 'viewer' },
+  { href: '/alerts', label: 'Alerts', role: 'viewer' },
   { href: '/tokens', label: 'API tokens', role: 'admin' },
 ] as const
 
@@ -32,6 +34,7 @@ function Page({ path }: { path: string }) {
   if (site) return <SiteDetail siteId={site['id']!} />
   if (match('/policies', path)) return <Policies />
   if (match('/events', path)) return <Events />
+  if (match('/alerts', path)) return <Alerts />
   if (match('/tokens', path)) return <Tokens />
   return <NotFound />
 }

@@ -200,6 +200,26 @@ describe('dashboard', () => {
     await shot('events')
   })
 
+  it('acknowledges and silences an alert, and ends the silence', async () => {
+    await nav('Alerts').click()
+    await page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor()
+    const row = page.locator('tr[data-alert="path-down"]').first()
+    await expect.poll(() => row.textContent()).toContain('firing')
+    expect(await row.textContent()).toContain('branch-berlin')
+    await row.getByRole('button', { name: 'Acknowledge path-down' }).click()
+    await expect.poll(() => row.textContent()).toContain('acknowledged')
+    await row.getByRole('button', { name: 'Silence path-down' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Silence path-down' })
+    await dialog.getByLabel('Reason').fill('carrier maintenance window')
+    await dialog.getByRole('button', { name: 'Silence', exact: true }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    const silence = page.locator('li[data-silence="carrier maintenance window"]')
+    await expect.poll(() => silence.textContent()).toContain('branch-berlin')
+    await shot('alerts')
+    await silence.getByRole('button', { name: /End silence/ }).click()
+    await silence.waitFor({ state: 'detached' })
+  })
+
   it('issues an API token once and revokes it', async () => {
     await nav('API tokens').click()
     await page.getByRole('heading', { level: 1, name: 'API tokens' }).waitFor()

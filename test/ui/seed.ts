@@ -268,6 +268,25 @@ export async function seed(): Promise<Seeded> {
     ],
   })
 
+  // An alert rule, then a path.down raised by hand (operator events are evaluated at once).
+  await must(
+    'alert rule',
+    admin.post('/v1/alert-rules', {
+      name: 'path-down',
+      eventTypes: ['path.down'],
+      severity: 'critical',
+    }),
+  )
+  await must(
+    'operator event',
+    admin.post('/v1/events', {
+      type: 'path.down',
+      siteId: berlin.id,
+      severity: 'critical',
+      details: { reason: 'carrier maintenance' },
+    }),
+  )
+
   // Real agents report every 10 s; keep the paths fresh while the browser looks.
   let last = Date.now()
   let pending: Promise<void> = Promise.resolve()

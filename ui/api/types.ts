@@ -3,7 +3,9 @@
  * only (erased at build time, so no zod reaches the browser bundle).
  */
 
+import type { z } from 'zod'
 import type { EventType } from '../../protocol/telemetry'
+import type { alertSchema, silenceSchema } from '../../worker/api/alerts'
 import type { AuditEntry } from '../../worker/api/audit'
 import type { Org, Token } from '../../worker/api/orgs'
 import type { Policy } from '../../worker/api/policies'
@@ -112,3 +114,7 @@ export const EVENT_TYPES = [
   'site.deleted',
   'policy.changed',
 ] as const satisfies readonly EventType[]
+
+/** Alerts and silences, as the API answers them. */
+export type AlertView = z.infer<typeof alertSchema>
+export type SilenceView = z.infer<typeof silenceSchema>
