@@ -20,7 +20,6 @@ import { InProcessNotifier } from './services/notifier'
 import { sweepPresence } from './services/presence'
 import { NodeDispatcher, type NodeDispatcherOptions } from './services/webhooks/dispatcher'
 import { nodeTransport } from './services/webhooks/node-transport'
-import { RequestTracker } from './services/webhooks/quiet'
 
 const PRESENCE_SWEEP_MS = 30_000
 
@@ -54,7 +53,6 @@ export async function startNodeServer(
     throw error
   }
   const allowPrivate = config.PATRONUS_WEBHOOK_ALLOW_PRIVATE === '1'
-  const requests = new RequestTracker()
   // Webhook outbox and alert evaluation, in process; stopped by close() before the db.
   const dispatcher = new NodeDispatcher(
     {
@@ -65,7 +63,6 @@ export async function startNodeServer(
       allowPrivate,
       owner: `node:${crypto.randomUUID()}`,
       userAgent: `Patronus-Webhooks/${APP_VERSION}`,
-      quiet: () => requests.quiet(),
       ...(options.webhooks?.retryBaseMs ? { retryBaseMs: options.webhooks.retryBaseMs } : {}),
     },
     options.webhooks,
@@ -80,14 +77,9 @@ export async function startNodeServer(
     configPollIntervalMs: configPollIntervalMs(config),
     webhooks: { allowPrivate, kick: () => dispatcher.kick() },
   })
-  // Mutating requests are counted so that the dispatcher writes between them (quiet.ts).
-  const appFetch: typeof app.fetch = (request, ...rest) =>
-    request.method === 'GET' || request.method === 'HEAD'
-      ? app.fetch(request, ...rest)
-      : requests.track(async () => app.fetch(request, ...rest))
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve(
-      { fetch: withDashboard(appFetch), port: config.PORT, hostname: config.HOST },
+      { fetch: withDashboard(app.fetch), port: config.PORT, hostname: config.HOST },
       () => resolve(s),
     )
     s.once('error', reject)

@@ -125,10 +125,7 @@ async function openOrGroup(tx: DbOrTx, rule: RuleRow, row: EventRow, now: number
 }
 
 /** Handles events stored without recordEvent (agent batches); returns how many. */
-export async function catchUpEvents(
-  ctx: Pick<ServiceContext, 'db' | 'clock'>,
-  beforeWrite?: () => Promise<void>,
-): Promise<number> {
+export async function catchUpEvents(ctx: Pick<ServiceContext, 'db' | 'clock'>): Promise<number> {
   const now = ctx.clock.now()
   const horizon = `evt_${Math.floor(now - CATCH_UP_HORIZON_MS)
     .toString(16)
@@ -142,7 +139,6 @@ export async function catchUpEvents(
     .limit(200)
   let handled = 0
   for (const { event } of pending) {
-    await beforeWrite?.()
     const mine = await claimAndHandle(ctx.db, event, now)
     if (mine) handled++
   }

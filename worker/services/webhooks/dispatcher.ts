@@ -32,8 +32,6 @@ export interface DispatchDeps {
   /** Overrides the 30 s retry base (tests). */
   retryBaseMs?: number
   elapsed?: () => number
-  /** Node: resolves when no mutating request is in flight (quiet.ts). */
-  quiet?: () => Promise<void>
 }
 
 /** drizzle wraps driver errors ("Failed query: ..."): log the driver's reason too. */
@@ -60,7 +58,6 @@ async function attemptOne(deps: DispatchDeps, row: DeliveryRow): Promise<void> {
     userAgent: deps.userAgent ?? 'Patronus-Webhooks/1',
     elapsed: deps.elapsed ?? (() => performance.now()),
   })
-  await deps.quiet?.()
   const result = await completeAttempt(
     deps.db,
     row,
@@ -84,10 +81,10 @@ async function attemptOne(deps: DispatchDeps, row: DeliveryRow): Promise<void> {
 
 /** One pass: catch-up, then every due delivery (in batches). Returns attempts made. */
 export async function drainOutbox(deps: DispatchDeps): Promise<number> {
-  await catchUpEvents({ db: deps.db, clock: deps.clock }, deps.quiet)
+  await catchUpEvents({ db: deps.db, clock: deps.clock })
   let total = 0
   for (;;) {
-    const claimed = await claimDue(deps.db, deps.owner, deps.clock.now(), BATCH, deps.quiet)
+    const claimed = await claimDue(deps.db, deps.owner, deps.clock.now(), BATCH)
     if (claimed.length === 0) return total
     total += claimed.length
     const queue = [...claimed]
@@ -108,7 +105,6 @@ export async function drainOutbox(deps: DispatchDeps): Promise<number> {
 
 /** The periodic pass: alert evaluation (thresholds, auto-resolve, repeats), then a drain. */
 export async function periodicPass(deps: DispatchDeps): Promise<void> {
-  await deps.quiet?.()
   await evaluateAlerts({ db: deps.db, clock: deps.clock })
   await purgeDeliveries(deps.db, deps.clock.now())
   await drainOutbox(deps)
@@ -163,11 +159,10 @@ export class NodeDispatcher {
 
   evaluate(): Promise<void> {
     if (this.stopped) return Promise.resolve()
-    this.evaluating ??= (this.deps.quiet?.() ?? Promise.resolve())
-      .then(async () => {
-        await evaluateAlerts({ db: this.deps.db, clock: this.deps.clock })
-        await purgeDeliveries(this.deps.db, this.deps.clock.now())
-      })
+    this.evaluating ??= (async () => {
+      await evaluateAlerts({ db: this.deps.db, clock: this.deps.clock })
+      await purgeDeliveries(this.deps.db, this.deps.clock.now())
+    })()
       .catch((error: unknown) =>
         this.deps.logger.warn({ err: describeError(error) }, 'alert evaluation failed'),
       )

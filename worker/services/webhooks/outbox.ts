@@ -59,13 +59,7 @@ export async function enqueueMessage(
 }
 
 /** Claims up to `limit` due rows for `owner`; atomic, so no row is claimed twice. */
-export async function claimDue(
-  db: Db,
-  owner: string,
-  now: number,
-  limit: number,
-  beforeWrite?: () => Promise<void>,
-) {
+export async function claimDue(db: Db, owner: string, now: number, limit: number) {
   const free = or(isNull(webhookDeliveries.leaseUntil), lte(webhookDeliveries.leaseUntil, now))
   const due = and(
     eq(webhookDeliveries.status, 'pending'),
@@ -80,7 +74,6 @@ export async function claimDue(
     .orderBy(asc(webhookDeliveries.nextAttemptAt))
     .limit(limit)
   if (found.length === 0) return []
-  await beforeWrite?.()
   const ids = found.map((r) => r.id)
   return db
     .update(webhookDeliveries)
