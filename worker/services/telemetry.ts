@@ -9,6 +9,7 @@ import type { AgentEvent, PathKey, TelemetryBatch } from '../../protocol/telemet
 import { activePaths, events, pathRollups, pathStates, sites } from '../db/schema'
 import { invalid } from '../errors'
 import type { AgentRow } from './agent-auth'
+import { onEventStored } from './alerts/on-event'
 import type { ServiceContext } from './context'
 import { eventRow } from './events'
 
@@ -229,6 +230,13 @@ export async function ingestAgentEvents(ctx: ServiceContext, agent: AgentRow, li
       now,
     ),
   )
-  await ctx.db.insert(events).values(rows)
+  // Like every stored event, agent events reach the alert evaluator and the webhook outbox
+  // in the transaction that stores them.
+  await ctx.db.transaction(async (tx) => {
+    for (const row of rows) {
+      await tx.insert(events).values(row)
+      await onEventStored(tx, row, now)
+    }
+  })
   return rows.map((r) => r.id)
 }
