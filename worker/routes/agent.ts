@@ -8,7 +8,7 @@ import { problemSchema } from '../api/common'
 import { enrollBodySchema, enrollResultSchema } from '../api/enrollment'
 import { requireAgentSignature } from '../http/agent-auth'
 import type { AppEnv } from '../http/env'
-import { buildDesiredState } from '../services/desired-state'
+import { DesiredStateCache, desiredStateJson } from '../services/config-cache'
 import { enroll } from '../services/enrollment'
 import { waitForRevisionChange } from '../services/long-poll'
 import { recordHeartbeat } from '../services/presence'
@@ -29,6 +29,9 @@ const agentProblems = {
 }
 
 export function agentRoutes(app: OpenAPIHono<AppEnv>) {
+  // One per app instance: documents are per agent and revision (services/config-cache.ts).
+  const configCache = new DesiredStateCache()
+
   app.openapi(
     createRoute({
       method: 'post',
@@ -91,10 +94,12 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>) {
           return c.body(null, 304)
         }
       }
-      const state = await buildDesiredState(deps.db, agent, deps.clock.now())
-      c.header('ETag', `"${state.revision}"`)
-      c.header('Cache-Control', 'no-store')
-      return c.json(state, 200)
+      const doc = await desiredStateJson(deps.db, agent, deps.clock.now(), configCache)
+      return c.body(doc.json, 200, {
+        'content-type': 'application/json',
+        etag: `"${doc.revision}"`,
+        'cache-control': 'no-store',
+      })
     },
   )
 
