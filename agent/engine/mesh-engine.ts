@@ -30,6 +30,12 @@ export interface MeshEngineOptions extends MeshPlanOptions {
   /** Kernel settings (forwarding, rp_filter); absent = leave them to the operator. */
   sysctl?: Sysctl
   log?: (message: string) => void
+  /**
+   * The tunnel currently carrying the default class to a peer (the path monitor's choice),
+   * so a reconfig keeps the active path instead of resetting the mesh table to the plan's
+   * default path. Ignored when it names no planned interface holding that peer.
+   */
+  routeDevice?: (peerSiteId: string) => string | undefined
 }
 
 const IP_FORWARD = 'net/ipv4/ip_forward'
@@ -115,17 +121,40 @@ export function createMeshEngine(options: MeshEngineOptions): MeshEngine {
     return rules
   }
 
+  /** Replaces first, then deletes: a route moving to another device is never absent. */
   async function reconcileRoutes(wanted: RouteSpec[], tables: Iterable<number>): Promise<void> {
     const want = new Map(wanted.map((r) => [routeKey(r), r]))
+    const slot = (r: RouteSpec) => `${r.table} ${normaliseCidr(r.dst)} ${r.metric ?? ''}`
+    const replaced = new Set(wanted.map(slot))
     const have = new Set<string>()
+    const stale: RouteSpec[] = []
     for (const table of tables) {
       for (const route of await routing.routes(table)) {
         const key = routeKey(route)
         if (want.has(key)) have.add(key)
-        else await routing.deleteRoute(route)
+        else stale.push(route)
       }
     }
     for (const [key, route] of want) if (!have.has(key)) await routing.replaceRoute(route)
+    for (const route of stale) if (!replaced.has(slot(route))) await routing.deleteRoute(route)
+  }
+
+  /** The plan's mesh routes, each moved to the path monitor's device when it has one. */
+  function meshRoutes(plan: MeshPlan): RouteSpec[] {
+    const holds = new Set<string>()
+    for (const iface of plan.interfaces) {
+      for (const p of iface.peers) holds.add(`${iface.name} ${p.siteId}`)
+    }
+    const peerOf = new Map<string, string>()
+    for (const iface of plan.interfaces) {
+      for (const p of iface.peers) for (const a of p.allowedIps) peerOf.set(a, p.siteId)
+    }
+    return plan.routes.map((r) => {
+      const peer = peerOf.get(r.dst)
+      const dev = peer ? options.routeDevice?.(peer) : undefined
+      const use = dev && holds.has(`${dev} ${peer}`) ? dev : r.dev
+      return { dst: r.dst, table: r.table, dev: use }
+    })
   }
 
   async function reconcileRules(wanted: RuleSpec[]): Promise<void> {
@@ -198,10 +227,7 @@ export function createMeshEngine(options: MeshEngineOptions): MeshEngine {
       await routing.ensureAddress(iface.name, iface.address)
     }
 
-    await reconcileRoutes(
-      plan.routes.map((r) => ({ dst: r.dst, table: r.table, dev: r.dev })),
-      [meshTable],
-    )
+    await reconcileRoutes(meshRoutes(plan), [meshTable])
 
     const planned = new Set(plan.interfaces.map((i) => i.name))
     for (const name of await ownInterfaces()) {

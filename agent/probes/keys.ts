@@ -10,6 +10,7 @@ import { createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node
 import { keyToBytes, publicKeyOf } from '../tunnels/keys'
 
 export const BFD_KEY_INFO = 'patronus bfd v1'
+export const QUALITY_KEY_INFO = 'patronus quality probe v1'
 
 const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
@@ -57,4 +58,9 @@ export function deriveBfdPassword(privateKey: string, peerPublicKey: string): st
   return derivePairKey({ privateKey, peerPublicKey, info: BFD_KEY_INFO, length: 15 }).toString(
     'base64url',
   )
+}
+
+/** The quality probes' key of a site pair (agent/probes/quality), 32 bytes. */
+export function deriveQualityKey(privateKey: string, peerPublicKey: string): Buffer {
+  return derivePairKey({ privateKey, peerPublicKey, info: QUALITY_KEY_INFO })
 }

@@ -245,6 +245,11 @@ export class RtNetlinkRouting implements Routing {
           rule.fwmask = m.attrs.fwmask ?? 0xffffffff
         }
         if (m.attrs.src) rule.from = `${bufferToIp(m.attrs.src)}/${m.data.srcLen ?? 0}`
+        if (m.attrs.dst) rule.to = `${bufferToIp(m.attrs.dst)}/${m.data.dstLen ?? 0}`
+        if (m.data.tos) rule.tos = m.data.tos
+        if (m.attrs.ipProto) rule.ipproto = m.attrs.ipProto
+        const d = m.attrs.dportRange
+        if (d && d.start !== undefined) rule.dport = { start: d.start, end: d.end ?? d.start }
         return rule
       })
   }
@@ -252,8 +257,14 @@ export class RtNetlinkRouting implements Routing {
   private static sameRule(a: RuleSpec, b: RuleSpec): boolean {
     const mask = (r: RuleSpec) => (r.fwmark === undefined ? undefined : (r.fwmask ?? 0xffffffff))
     const from = (r: RuleSpec) => (r.from ? normaliseCidr(r.from) : undefined)
+    const to = (r: RuleSpec) => (r.to ? normaliseCidr(r.to) : undefined)
+    const port = (r: RuleSpec) => (r.dport ? `${r.dport.start}-${r.dport.end}` : undefined)
     return (
       a.priority === b.priority &&
+      to(a) === to(b) &&
+      (a.tos ?? 0) === (b.tos ?? 0) &&
+      a.ipproto === b.ipproto &&
+      port(a) === port(b) &&
       a.table === b.table &&
       a.fwmark === b.fwmark &&
       mask(a) === mask(b) &&
@@ -263,11 +274,14 @@ export class RtNetlinkRouting implements Routing {
 
   private ruleMessage(rule: RuleSpec): [rt.Rule, rt.RuleAttrs] {
     const from = rule.from ? splitCidr(normaliseCidr(rule.from) ?? rule.from) : undefined
-    const family = from?.family ?? rule.family ?? 4
+    const to = rule.to ? splitCidr(normaliseCidr(rule.to) ?? rule.to) : undefined
+    const family = from?.family ?? to?.family ?? rule.family ?? 4
     const { header, attr } = tableFields(rule.table)
     const data: rt.Rule = {
       family: family === 4 ? AF_INET : AF_INET6,
       srcLen: from?.length ?? 0,
+      dstLen: to?.length ?? 0,
+      tos: rule.tos ?? 0,
       table: header,
       action: 'toTbl',
     }
@@ -277,11 +291,15 @@ export class RtNetlinkRouting implements Routing {
       attrs.fwmask = rule.fwmask ?? 0xffffffff
     }
     if (from && from.length > 0) attrs.src = ipToBuffer(from.address).bytes
+    if (to && to.length > 0) attrs.dst = ipToBuffer(to.address).bytes
+    if (rule.ipproto !== undefined) attrs.ipProto = rule.ipproto
+    if (rule.dport) attrs.dportRange = { start: rule.dport.start, end: rule.dport.end }
     return [data, attrs]
   }
 
   async ensureRule(rule: RuleSpec): Promise<void> {
-    const family = rule.from ? splitCidr(rule.from).family : (rule.family ?? 4)
+    const cidr = rule.from ?? rule.to
+    const family = cidr ? splitCidr(cidr).family : (rule.family ?? 4)
     const existing = await this.rules(family)
     if (existing.some((r) => RtNetlinkRouting.sameRule(r, rule))) return
     const [data, attrs] = this.ruleMessage(rule)

@@ -37,6 +37,14 @@ export interface RuleSpec {
   fwmask?: number
   /** Source prefix. */
   from?: string
+  /** Destination prefix. */
+  to?: string
+  /** IPv4 TOS byte (DSCP << 2). */
+  tos?: number
+  /** IP protocol number (6 tcp, 17 udp, 1 icmp). */
+  ipproto?: number
+  /** Destination port range (needs kernel 4.17+). */
+  dport?: { start: number; end: number }
   /** 4 or 6; taken from `from` when given, else 4. */
   family?: 4 | 6
 }
