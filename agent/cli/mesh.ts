@@ -5,8 +5,11 @@
  * WireGuard private key from the state directory. A failed build undoes what it opened.
  */
 import { readFile } from 'node:fs/promises'
-import { createMeshEngine, type MeshEngine } from '../engine/mesh-engine'
+import type { Clock } from '../clock'
+import type { Engine } from '../engine/engine'
+import { createMeshEngine } from '../engine/mesh-engine'
 import type { Logger } from '../logger'
+import { PathMonitor, withPathMonitor } from '../pathmon'
 import { createRtNetlinkRouting } from '../routing/rtnetlink'
 import { procSysctl } from '../routing/sysctl'
 import { StateError, type StatePaths } from '../state'
@@ -20,10 +23,16 @@ export interface MeshRunOptions {
   wireguard: 'auto' | 'kernel' | 'userspace'
   /** See MeshPlanOptions.mode. */
   mode: 'lab' | 'prod'
+  /** Overrides of the desired state's BFD interval and multiplier. */
+  bfd?: { intervalMs?: number | undefined; multiplier?: number | undefined }
+  /** The control plane's IP address, routed through an up uplink (see PathMonitor). */
+  controlPlaneAddress?: string | undefined
 }
 
 export interface BuiltEngine {
-  engine: MeshEngine
+  engine: Engine
+  /** The path monitor (BFD, quality probes, decisions); absent in dry-run. */
+  monitor?: PathMonitor
   /** Closes what the engine does not own (the rtnetlink socket); after engine.close(). */
   release(): void
 }
@@ -46,6 +55,7 @@ export async function meshEngineFor(
   paths: StatePaths,
   options: MeshRunOptions,
   logger: Logger,
+  clock: Clock,
 ): Promise<BuiltEngine> {
   const privateKey = await readWireGuardKey(paths)
   const routing = createRtNetlinkRouting()
@@ -60,7 +70,18 @@ export async function meshEngineFor(
       { backend: selected.backend.kind, reason: selected.reason },
       `WireGuard backend: ${selected.backend.kind}`,
     )
-    const engine = createMeshEngine({
+    const monitor = new PathMonitor({
+      clock,
+      routing,
+      backend: selected.backend,
+      privateKey,
+      interfacePrefix: options.interfacePrefix,
+      mode: options.mode,
+      logger,
+      ...(options.bfd ? { bfd: options.bfd } : {}),
+      controlPlaneAddress: options.controlPlaneAddress,
+    })
+    const mesh = createMeshEngine({
       backend: selected.backend,
       routing,
       sysctl: procSysctl(),
@@ -68,8 +89,9 @@ export async function meshEngineFor(
       interfacePrefix: options.interfacePrefix,
       mode: options.mode,
       log,
+      routeDevice: (peer) => monitor.routeDevice(peer),
     })
-    return { engine, release: () => routing.close() }
+    return { engine: withPathMonitor(mesh, monitor), monitor, release: () => routing.close() }
   } catch (error) {
     routing.close()
     throw error

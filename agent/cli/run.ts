@@ -7,10 +7,20 @@
  * rtnetlink) unless `--dry-run` asks for the recording engine, which changes nothing on
  * the host and needs no root.
  */
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
+import { Registry } from 'prom-client'
 import { createControlClient } from '../control'
 import { Daemon, DEFAULT_DAEMON_OPTIONS, REVOKED_MESSAGE } from '../daemon'
 import { RecordingEngine } from '../engine'
-import { createLogger, LOG_LEVELS } from '../logger'
+import { createLogger, LOG_LEVELS, type Logger } from '../logger'
+import {
+  DEFAULT_METRICS_LISTEN,
+  type MetricsServer,
+  parseListen,
+  startMetricsServer,
+} from '../metrics'
+import { registerMonitorMetrics } from '../pathmon'
 import { fileStore, loadSigner, requireEnrollment, statePaths } from '../state'
 import { AGENT_VERSION } from '../version'
 import { commonOptions, parse, stateDirFrom, UsageError } from './args'
@@ -44,6 +54,12 @@ Options:
                            for labs where it is the interface's own address
   --long-poll SECONDS      config long-poll wait, 1-60 (default ${DEFAULT_DAEMON_OPTIONS.longPollSeconds}, or
                            PATRONUS_LONG_POLL_SECONDS)
+  --metrics-listen ADDR    Prometheus /metrics on host:port (default ${DEFAULT_METRICS_LISTEN}, or
+                           PATRONUS_METRICS_LISTEN); "off" to disable
+  --bfd-interval-ms MS     override the desired state's BFD interval (10-10000; e.g. the
+                           lab's 50); or PATRONUS_BFD_INTERVAL_MS
+  --bfd-multiplier N       override the desired state's BFD detect multiplier (2-255); or
+                           PATRONUS_BFD_MULTIPLIER
   -h, --help               show this help
 `
 
@@ -55,6 +71,9 @@ const RUN_OPTIONS = {
   wireguard: { type: 'string' },
   'underlay-source': { type: 'string' },
   'long-poll': { type: 'string' },
+  'metrics-listen': { type: 'string' },
+  'bfd-interval-ms': { type: 'string' },
+  'bfd-multiplier': { type: 'string' },
 } as const
 
 function truthy(value: string | undefined): boolean {
@@ -90,11 +109,42 @@ function meshOptions(
   if (source !== 'interface' && source !== 'plan') {
     throw new UsageError('run: --underlay-source must be interface or plan')
   }
+  const intervalMs = intOption(
+    values['bfd-interval-ms'] as string | undefined,
+    env['PATRONUS_BFD_INTERVAL_MS'],
+    '--bfd-interval-ms',
+    10,
+    10_000,
+  )
+  const multiplier = intOption(
+    values['bfd-multiplier'] as string | undefined,
+    env['PATRONUS_BFD_MULTIPLIER'],
+    '--bfd-multiplier',
+    2,
+    255,
+  )
   return {
     interfacePrefix: prefix,
     wireguard,
     mode: source === 'plan' ? 'lab' : 'prod',
+    bfd: { intervalMs, multiplier },
   }
+}
+
+function intOption(
+  value: string | undefined,
+  env: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const text = value ?? (env !== undefined && env !== '' ? env : undefined)
+  if (text === undefined) return undefined
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n < min || n > max) {
+    throw new UsageError(`run: ${name} must be a whole number within ${min}-${max}`)
+  }
+  return n
 }
 
 function longPollSeconds(value: string | undefined, env: string | undefined): number {
@@ -118,6 +168,12 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   }
   const dryRun = values['dry-run'] === true || truthy(io.env['PATRONUS_DRY_RUN'])
   const mesh = dryRun ? undefined : meshOptions(values, io.env)
+  const metricsText = pick(
+    values['metrics-listen'],
+    io.env['PATRONUS_METRICS_LISTEN'],
+    DEFAULT_METRICS_LISTEN,
+  )
+  const metricsListen = metricsText === 'off' ? undefined : parseListenOption(metricsText)
   const longPoll = longPollSeconds(values['long-poll'], io.env['PATRONUS_LONG_POLL_SECONDS'])
   const paths = statePaths(stateDirFrom(values['state-dir'], io.env))
   const enrollment = await requireEnrollment(paths)
@@ -127,10 +183,23 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   })
   const engineLogger = logger.child({ component: 'engine' })
   const signer = await loadSigner(paths, enrollment.agentId)
+  if (mesh) mesh.controlPlaneAddress = await controlPlaneAddress(enrollment.serverUrl, logger)
   const built = mesh
-    ? await meshEngineFor(paths, mesh, engineLogger)
+    ? await meshEngineFor(paths, mesh, engineLogger, io.clock)
     : { engine: new RecordingEngine(engineLogger), release: () => {} }
+  let metrics: MetricsServer | undefined
   try {
+    if (metricsListen && built.monitor) {
+      const registry = new Registry()
+      registerMonitorMetrics(registry, built.monitor)
+      try {
+        metrics = await startMetricsServer(registry, metricsListen)
+        logger.info({ url: metrics.url }, 'metrics listening')
+      } catch (error) {
+        // Metrics are for observing the agent; forwarding must not depend on them.
+        logger.error({ err: (error as Error).message }, 'metrics server')
+      }
+    }
     const daemon = new Daemon({
       client: createControlClient({
         serverUrl: enrollment.serverUrl,
@@ -144,6 +213,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       logger,
       agentVersion: AGENT_VERSION,
       uplinkNames: enrollment.uplinks.map((u) => u.name),
+      ...(built.monitor ? { reporter: built.monitor } : {}),
       options: { longPollSeconds: longPoll },
     })
     logger.info(
@@ -157,6 +227,28 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     }
     return EXIT.ok
   } finally {
+    await metrics?.close().catch(() => {})
     built.release()
+  }
+}
+
+/** The control plane's IPv4 address (resolved once at start), or undefined. */
+async function controlPlaneAddress(serverUrl: string, logger: Logger): Promise<string | undefined> {
+  const host = new URL(serverUrl).hostname.replace(/^\[|\]$/g, '')
+  if (isIP(host) === 4) return host
+  if (isIP(host) === 6) return undefined
+  try {
+    return (await lookup(host, { family: 4 })).address
+  } catch (error) {
+    logger.warn({ host, err: (error as Error).message }, 'resolve control plane; not steered')
+    return undefined
+  }
+}
+
+function parseListenOption(text: string) {
+  try {
+    return parseListen(text)
+  } catch (error) {
+    throw new UsageError(`run: --metrics-listen: ${(error as Error).message}`)
   }
 }

@@ -15,6 +15,13 @@ import {
   MAX_LONG_POLL_SECONDS,
 } from '../../protocol/agent'
 import { type AgentSigner, signRequest } from '../../protocol/signing'
+import {
+  type AgentEvent,
+  agentEventBatchSchema,
+  TELEMETRY_PATHS,
+  type TelemetryBatch,
+  telemetryBatchSchema,
+} from '../../protocol/telemetry'
 import type { Clock } from '../clock'
 import { ProtocolError } from './errors'
 import { problemFrom } from './problem'
@@ -36,6 +43,10 @@ export interface GetConfigOptions {
 export interface ControlClient {
   getConfig(options?: GetConfigOptions): Promise<ConfigResult>
   heartbeat(body: Heartbeat, signal?: AbortSignal): Promise<void>
+  /** Per-path summaries and active paths (`POST /v1/agent/telemetry`). */
+  postTelemetry(batch: TelemetryBatch, signal?: AbortSignal): Promise<void>
+  /** Path events, 1-500 per call (`POST /v1/agent/events`). */
+  postEvents(events: AgentEvent[], signal?: AbortSignal): Promise<void>
 }
 
 export interface ControlClientOptions {
@@ -50,6 +61,8 @@ export interface ControlClientOptions {
 }
 
 const textEncoder = new TextEncoder()
+/** Timeout of telemetry and event posts. */
+export const REPORT_TIMEOUT_MS = 5_000
 
 /** base URL + path, tolerating a trailing slash or a path prefix on the server URL. */
 export function joinUrl(serverUrl: string, path: string): string {
@@ -70,7 +83,43 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     return signRequest({ method, url, headers, body }, options.signer, created, nonce())
   }
 
+  async function postJson(path: string, body: unknown, what: string, signal?: AbortSignal) {
+    const url = joinUrl(options.serverUrl, path)
+    const bytes = textEncoder.encode(JSON.stringify(body))
+    const headers = { 'content-type': 'application/json' }
+    const response = await exchange(
+      options.fetch,
+      options.clock,
+      url,
+      { method: 'POST', headers: await signed('POST', url, headers, bytes), body: bytes },
+      // Short: a reporting post stuck on a dead connection (the uplink it used just failed)
+      // must give way to a fresh one, which routing sends through a working uplink.
+      Math.min(timeoutMs, REPORT_TIMEOUT_MS),
+      signal,
+    )
+    if (response.status < 200 || response.status > 299) throw await problemFrom(response, what)
+    await response.body?.cancel()
+  }
+
   return {
+    postTelemetry(batch, signal) {
+      return postJson(
+        TELEMETRY_PATHS.telemetry,
+        telemetryBatchSchema.parse(batch),
+        'send telemetry',
+        signal,
+      )
+    },
+
+    postEvents(events, signal) {
+      return postJson(
+        TELEMETRY_PATHS.events,
+        agentEventBatchSchema.parse({ events }),
+        'send events',
+        signal,
+      )
+    },
+
     async getConfig({ etag, waitSeconds, signal } = {}) {
       const wait =
         waitSeconds === undefined

@@ -157,13 +157,14 @@ describe('daemon', () => {
     await run
   })
 
-  it('on revocation stops syncing and heartbeating, keeps the engine, resolves revoked', async () => {
+  it('on revocation stops syncing and heartbeating, closes the engine (tunnels and routes go), resolves revoked', async () => {
     const store = new MemoryStore(desiredState(1))
     const t = setup({ store })
     t.cp.revoked = true
     const exit = await t.start()
     expect(exit).toBe('revoked')
-    expect(t.engine.isClosed).toBe(false)
+    // A revoked site is out of the network: unlike an unreachable control plane (fail-static).
+    expect(t.engine.isClosed).toBe(true)
     expect(t.engine.applied?.revision).toBe(1)
     expect(t.log.messages()).toContain(REVOKED_MESSAGE)
     const sent = t.cp.requests.length

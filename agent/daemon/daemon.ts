@@ -7,15 +7,23 @@
  * - sync: long-poll the config (ETag = revision); on a new revision, cache it atomically,
  *   then reconfig. Errors back off exponentially (1 s .. 60 s, jittered), logged once per
  *   streak.
- * - heartbeat: every `heartbeatIntervalSeconds` of the current desired state (jittered).
+ * - heartbeat: every `heartbeatIntervalSeconds` of the current desired state (jittered),
+ *   with each uplink's state from the path reporter (up if a BFD session on it is up).
+ * With a path reporter (the path monitor), two more:
+ * - telemetry: every TELEMETRY_INTERVAL_MS, one sample per path and the active paths;
+ *   a failed post is dropped (the next one is fresher), logged once per streak.
+ * - events: posted as they happen, in batches of at most 500; on an error they go back to
+ *   the head of the reporter's bounded queue and the loop backs off like the sync loop.
  *
- * Revocation (choice): on AgentRevokedError either loop stops both, the engine is left
- * as it is (forwarding continues with the last config until the process exits), and run()
- * resolves 'revoked'; the CLI turns that into a non-zero exit with a clear message. On an
- * external stop (SIGTERM) the in-flight long-poll is aborted, the engine closed, and run()
- * resolves 'stopped'.
+ * Revocation: on AgentRevokedError any loop stops them all, the engine is CLOSED (its
+ * tunnels and routes removed: a revoked site is out of the network; fail-static is for an
+ * unreachable control plane, not for an explicit revocation), and run() resolves
+ * 'revoked'; the CLI turns that into exit 3 with a clear message. On an external stop
+ * (SIGTERM) the in-flight long-poll is aborted, the engine closed, and run() resolves
+ * 'stopped'.
  */
 import type { DesiredState } from '../../protocol/agent'
+import type { AgentEvent, TelemetryBatch } from '../../protocol/telemetry'
 import type { Clock } from '../clock'
 import { AgentRevokedError, type ControlClient } from '../control'
 import type { Engine } from '../engine'
@@ -46,6 +54,21 @@ export const DEFAULT_DAEMON_OPTIONS: DaemonOptions = {
   defaultHeartbeatSeconds: 30,
 }
 
+/** What the daemon reports about paths (the path monitor implements it). */
+export interface PathReporter {
+  telemetry(): TelemetryBatch
+  takeEvents(max: number): AgentEvent[]
+  /** Puts events that could not be posted back at the head of the queue. */
+  requeue(events: AgentEvent[]): void
+  /** Called when events are queued; returns an unsubscribe function. */
+  onEvents(listener: () => void): () => void
+  /** Uplink state by slot; slots absent are unknown. */
+  uplinkStates(): Map<number, 'up' | 'down' | 'unknown'>
+}
+
+export const TELEMETRY_INTERVAL_MS = 10_000
+export const EVENT_BATCH_MAX = 500
+
 export interface DaemonDeps {
   client: ControlClient
   engine: Engine
@@ -56,6 +79,7 @@ export interface DaemonDeps {
   agentVersion: string
   /** Uplink names claimed at enrollment, reported until the desired state lists uplinks. */
   uplinkNames: string[]
+  reporter?: PathReporter
   options?: Partial<DaemonOptions>
 }
 
@@ -91,17 +115,96 @@ export class Daemon {
     if (signal.aborted) stop.abort()
     signal.addEventListener('abort', onAbort, { once: true })
     try {
-      await Promise.all([this.syncLoop(stop), this.heartbeatLoop(stop, startedAt)])
+      const loops = [this.syncLoop(stop), this.heartbeatLoop(stop, startedAt)]
+      const reporter = this.deps.reporter
+      if (reporter) loops.push(this.telemetryLoop(stop, reporter), this.eventLoop(stop, reporter))
+      await Promise.all(loops)
     } finally {
       signal.removeEventListener('abort', onAbort)
     }
     if (this.revoked) {
       this.log.error({}, REVOKED_MESSAGE)
+      await this.closeEngine()
       return 'revoked'
     }
-    await this.deps.engine.close()
+    await this.closeEngine()
     this.log.info({}, 'stopped')
     return 'stopped'
+  }
+
+  private async closeEngine(): Promise<void> {
+    try {
+      await this.deps.engine.close()
+    } catch (error) {
+      this.log.error({ err: (error as Error).message }, 'close engine')
+    }
+  }
+
+  private async telemetryLoop(stop: AbortController, reporter: PathReporter): Promise<void> {
+    const { client, clock } = this.deps
+    const streak = new ErrorStreak(this.log, 'telemetry')
+    while (!stop.signal.aborted) {
+      await clock.sleep(TELEMETRY_INTERVAL_MS, stop.signal)
+      if (stop.signal.aborted) break
+      const batch = reporter.telemetry()
+      if (batch.samples.length === 0 && batch.activePaths.length === 0) continue
+      try {
+        await client.postTelemetry(batch, stop.signal)
+        streak.succeeded()
+      } catch (error) {
+        if (stop.signal.aborted) break
+        if (this.handleRevoked(error, stop)) break
+        streak.failed(error, TELEMETRY_INTERVAL_MS)
+      }
+    }
+  }
+
+  private async eventLoop(stop: AbortController, reporter: PathReporter): Promise<void> {
+    const { client, clock } = this.deps
+    const backoff = new Backoff(this.options.backoffMinMs, this.options.backoffMaxMs)
+    const streak = new ErrorStreak(this.log, 'events')
+    let wake: (() => void) | undefined
+    const unsubscribe = reporter.onEvents(() => wake?.())
+    const onStop = () => wake?.()
+    stop.signal.addEventListener('abort', onStop, { once: true })
+    try {
+      while (!stop.signal.aborted) {
+        const events = reporter.takeEvents(EVENT_BATCH_MAX)
+        if (events.length === 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
+          wake = undefined
+          continue
+        }
+        try {
+          await client.postEvents(events, stop.signal)
+          backoff.reset()
+          streak.succeeded()
+        } catch (error) {
+          reporter.requeue(events)
+          if (stop.signal.aborted) break
+          if (this.handleRevoked(error, stop)) break
+          const delay = jitter(backoff.next(), this.random)
+          streak.failed(error, delay)
+          await clock.sleep(delay, stop.signal)
+        }
+      }
+    } finally {
+      unsubscribe()
+      stop.signal.removeEventListener('abort', onStop)
+    }
+  }
+
+  private uplinkStates(): { name: string; state: 'up' | 'down' | 'unknown' }[] {
+    const states = this.deps.reporter?.uplinkStates()
+    if (this.current) {
+      return this.current.uplinks.map((u) => ({
+        name: u.name,
+        state: states?.get(u.slot) ?? 'unknown',
+      }))
+    }
+    return this.deps.uplinkNames.map((name) => ({ name, state: 'unknown' as const }))
   }
 
   /** Fail-static: the cached document goes to the engine before any network I/O. */
@@ -203,15 +306,14 @@ export class Daemon {
     const { client, clock } = this.deps
     const streak = new ErrorStreak(this.log, 'heartbeat')
     while (!stop.signal.aborted) {
-      const uplinkNames = this.current?.uplinks.map((u) => u.name) ?? this.deps.uplinkNames
       try {
         await client.heartbeat(
           {
             agentVersion: this.deps.agentVersion,
             uptimeSeconds: Math.max(0, Math.floor((clock.now() - startedAt) / 1000)),
             ...(this.appliedRevision !== undefined ? { revision: this.appliedRevision } : {}),
-            // Path and link probing come in a later issue; until then the state is unknown.
-            uplinks: uplinkNames.slice(0, 16).map((name) => ({ name, state: 'unknown' as const })),
+            // Up when a BFD session on the uplink is up, unknown before the first result.
+            uplinks: this.uplinkStates().slice(0, 16),
           },
           stop.signal,
         )
