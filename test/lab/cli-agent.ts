@@ -74,6 +74,8 @@ export async function enrollSite(
 export interface RunOptions {
   longPollSeconds: number
   logLevel?: string
+  /** More `run` flags (e.g. `--bfd-interval-ms 50`). */
+  extraArgs?: string[]
 }
 
 export class CliAgent {
@@ -108,6 +110,7 @@ export class CliAgent {
       String(options.longPollSeconds),
       '--log-level',
       options.logLevel ?? 'info',
+      ...(options.extraArgs ?? []),
     ])
     return new CliAgent(site, proc)
   }
