@@ -15,6 +15,8 @@ import { Policies } from './pages/policies'
 import { SiteDetail } from './pages/site-detail'
 import { Sites } from './pages/sites'
 import { Tokens } from './pages/tokens'
+import { WebhookDetail } from './pages/webhook-detail'
+import { Webhooks } from './pages/webhooks'
 import { match, navigate, useLocation } from './router'
 import { SessionContext } from './session-context'
 
@@ -24,6 +26,7 @@ const NAV = [
   { href: '/policies', label: 'Policies', role: 'viewer' },
   { href: '/events', label: 'Events', role: 'viewer' },
   { href: '/alerts', label: 'Alerts', role: 'viewer' },
+  { href: '/webhooks', label: 'Webhooks', role: 'viewer' },
   { href: '/tokens', label: 'API tokens', role: 'admin' },
 ] as const
 
@@ -35,6 +38,9 @@ function Page({ path }: { path: string }) {
   if (match('/policies', path)) return <Policies />
   if (match('/events', path)) return <Events />
   if (match('/alerts', path)) return <Alerts />
+  if (match('/webhooks', path)) return <Webhooks />
+  const webhook = match('/webhooks/:id', path)
+  if (webhook) return <WebhookDetail webhookId={webhook['id']!} />
   if (match('/tokens', path)) return <Tokens />
   return <NotFound />
 }

@@ -2,9 +2,13 @@
  * A control plane with something to look at: a real Node server (temp file database) with
  * four sites, three enrolled agents that heartbeat and report an hour of path telemetry
  * (one path lossy, one down), policies and a failover. `live()` keeps reporting every few
- * seconds, as real agents do, so paths stay fresh while the browser looks.
+ * seconds, as real agents do, so paths stay fresh while the browser looks. Two webhook
+ * endpoints point at a small receiver on 127.0.0.1 (private targets allowed): one answers
+ * 204, one 503, so the delivery log has delivered rows and failing ones.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadNodeConfig } from '../../worker/config'
@@ -63,9 +67,53 @@ const SITES: SeedSite[] = [
   },
 ]
 
+/** A request the webhook receiver got. */
+export interface Received {
+  path: string
+  id: string
+  type: string
+}
+
+/** A webhook target: answers 204 on any path but /fail, which answers 503. */
+export interface Receiver {
+  url: string
+  received: Received[]
+  close(): Promise<void>
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const received: Received[] = []
+  const server: Server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString('utf8')
+    })
+    req.on('end', () => {
+      let type = ''
+      try {
+        type = String((JSON.parse(body) as { type?: unknown }).type ?? '')
+      } catch {}
+      received.push({ path: req.url ?? '', id: String(req.headers['webhook-id'] ?? ''), type })
+      res.writeHead(req.url === '/fail' ? 503 : 204).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
 export interface Seeded {
   server: RunningServer
   url: string
+  receiver: Receiver
   admin: Client
   viewerToken: string
   sites: Record<string, { id: string; agent?: TestAgent }>
@@ -127,8 +175,13 @@ export async function seed(): Promise<Seeded> {
     DATABASE_URL: `file:${join(dir, 'ui.db')}`,
     PATRONUS_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: 'silent',
+    PATRONUS_WEBHOOK_ALLOW_PRIVATE: '1',
   })
-  const server = await startNodeServer(config, silentLogger)
+  const receiver = await startReceiver()
+  // Retries of the failing endpoint every few seconds rather than minutes.
+  const server = await startNodeServer(config, silentLogger, undefined, {
+    webhooks: { retryBaseMs: 5000 },
+  })
   const target: ApiTarget = {
     adminToken: ADMIN_TOKEN,
     fetch: (path, init) => fetch(server.url + path, init),
@@ -233,6 +286,25 @@ export async function seed(): Promise<Seeded> {
   const now = Date.now()
   await report(now - 60 * MINUTE, now - 1000, 20_000)
 
+  // Endpoints before the events, so the events and the alert below are delivered.
+  await must(
+    'webhook noc-receiver',
+    admin.post('/v1/webhooks', {
+      url: `${receiver.url}/patronus`,
+      description: 'noc-receiver',
+      events: ['path.down', 'path.failover', 'alert.firing', 'alert.resolved'],
+    }),
+  )
+  await must(
+    'webhook pager-bridge',
+    admin.post('/v1/webhooks', {
+      url: `${receiver.url}/fail`,
+      description: 'pager-bridge',
+      events: ['alert.firing'],
+      format: 'slack',
+    }),
+  )
+
   const hq = sites['hq-frankfurt']!
   const failover = await hq.agent!.request('POST', '/v1/agent/events', {
     events: [
@@ -300,6 +372,7 @@ export async function seed(): Promise<Seeded> {
   return {
     server,
     url: server.url,
+    receiver,
     admin,
     viewerToken: viewer.token,
     sites,
@@ -307,6 +380,7 @@ export async function seed(): Promise<Seeded> {
       clearInterval(timer)
       await pending
       await server.close()
+      await receiver.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }

@@ -5,12 +5,17 @@
 
 import type { z } from 'zod'
 import type { EventType } from '../../protocol/telemetry'
-import type { alertSchema, silenceSchema } from '../../worker/api/alerts'
+import type { alertRuleSchema, alertSchema, silenceSchema } from '../../worker/api/alerts'
 import type { AuditEntry } from '../../worker/api/audit'
 import type { Org, Token } from '../../worker/api/orgs'
 import type { Policy } from '../../worker/api/policies'
 import type { Site } from '../../worker/api/sites'
 import type { Uplink } from '../../worker/api/uplinks'
+import type {
+  deliverySchema,
+  webhookSchema,
+  webhookWithSecretSchema,
+} from '../../worker/api/webhooks'
 
 export type { PolicyAction, PolicyMatch } from '../../protocol/policy'
 export type { AuditEntry, EventType, Org, Policy, Site, Token, Uplink }
@@ -113,8 +118,20 @@ export const EVENT_TYPES = [
   'site.created',
   'site.deleted',
   'policy.changed',
+  'webhook.disabled',
 ] as const satisfies readonly EventType[]
 
 /** Alerts and silences, as the API answers them. */
 export type AlertView = z.infer<typeof alertSchema>
 export type SilenceView = z.infer<typeof silenceSchema>
+
+/** Alert rules: an event rule (eventTypes) or a metric threshold rule (metric). */
+export type AlertRuleView = z.infer<typeof alertRuleSchema>
+
+/** Webhook endpoints and their delivery logs; the secret comes only on create and rotate. */
+export type WebhookView = z.infer<typeof webhookSchema>
+export type WebhookCreated = z.infer<typeof webhookWithSecretSchema>
+export type DeliveryView = z.infer<typeof deliverySchema>
+
+/** What an endpoint may subscribe to (worker/api/webhooks.ts MESSAGE_TYPES), or "*". */
+export const MESSAGE_TYPES = [...EVENT_TYPES, 'alert.firing', 'alert.resolved'] as const
