@@ -107,6 +107,17 @@ describe('failover through the real agents and control plane (2 sites x 2 uplink
         throw new Error(`${err.message}\nagent log:\n${agents[i]?.logs.slice(-3000)}`)
       })
     }
+    // Paths that just came up are not "clean" until failbackAfterMs later: before that the
+    // engine keeps the first path that came up, then may move to the best one. Start from
+    // the settled choice.
+    const lastUp = Math.max(
+      ...(agents[0]?.entries() ?? [])
+        .filter((e) => e.msg === 'bfd state' && e.to === 'Up')
+        .map((e) => Number(e.time)),
+    )
+    await new Promise((r) =>
+      setTimeout(r, Math.max(0, lastUp + FAILBACK_AFTER_MS + 1_000 - Date.now())),
+    )
     expect(await activeSlot(0, 1)).toBeDefined()
   }, 60_000)
 
