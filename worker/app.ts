@@ -14,6 +14,8 @@ import { requireApiToken } from './http/auth'
 import type { AppEnv } from './http/env'
 import { requireJsonBody, viewersReadOnly } from './http/guards'
 import { handleError, problemResponse, validationProblem } from './http/problem'
+import { observe } from './observability/http'
+import { metricsHandler } from './observability/metrics-route'
 import { agentRoutes } from './routes/agent'
 import { agentsRoutes } from './routes/agents'
 import { alertsRoutes } from './routes/alerts'
@@ -48,6 +50,8 @@ export function createApp(deps: AppDeps) {
   )
   app.notFound((c) => problemResponse(c, 'not-found', `no route for ${c.req.method} ${c.req.path}`))
 
+  // First: the span, request id, metrics and log line cover everything below.
+  app.use('*', observe(deps))
   app.use('*', async (c, next) => {
     c.set('deps', deps)
     c.set('services', { db: deps.db, clock: deps.clock, notifier: deps.notifier })
@@ -55,6 +59,7 @@ export function createApp(deps: AppDeps) {
   })
 
   healthRoutes(app)
+  app.get('/metrics', metricsHandler(deps))
 
   app.use(
     '/v1/*',

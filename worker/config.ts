@@ -20,6 +20,8 @@ export const nodeConfigSchema = z.object({
   CONFIG_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).optional(),
   /** `1`: webhooks may target loopback, private and link-local addresses (tests, labs). */
   PATRONUS_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
+  /** Bearer token that lets non-loopback callers scrape `GET /metrics`. */
+  PATRONUS_METRICS_TOKEN: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 })
 

@@ -2,9 +2,11 @@
  * What createApp needs from its entry point. The Node and Workers entry points build
  * these differently (file vs HTTP database, pino vs console); the app never knows which.
  */
+import type { TracerProvider } from '@opentelemetry/api'
 import type { Clock } from './clock'
 import type { Db } from './db/client'
 import type { Logger } from './logger'
+import type { MetricsRecorder } from './observability/metric-names'
 import type { RevisionNotifier } from './services/notifier'
 import type { WebhookRuntime } from './services/webhooks/runtime'
 
@@ -28,4 +30,19 @@ export interface AppDeps {
   configPollIntervalMs: number
   /** Webhook delivery on this runtime (issue 7); absent: private targets refused, no kicks. */
   webhooks?: WebhookRuntime
+  /**
+   * Traces (issue 12): spans of requests, queries, config builds. Absent: the API's global
+   * tracer, a no-op unless something registered one.
+   */
+  tracerProvider?: TracerProvider
+  /** Prometheus metrics (Node); absent: `GET /metrics` answers 501 (Workers). */
+  metrics?: MetricsDeps
+}
+
+export interface MetricsDeps {
+  recorder: MetricsRecorder
+  /** PATRONUS_METRICS_TOKEN: callers presenting it as a bearer token may scrape. */
+  token?: string | undefined
+  /** The peer address of a request from the runtime's bindings, for the loopback rule. */
+  remoteAddress?: (env: unknown) => string | undefined
 }

@@ -5,14 +5,30 @@
 import pino from 'pino'
 import { loadNodeConfig } from './config'
 import type { Logger } from './logger'
+import { traceLogFields } from './observability/logging'
+import { tracerProviderFromEnv } from './observability/provider'
 import { startNodeServer } from './server'
+import { APP_VERSION } from './version'
 
 const DRAIN_DEADLINE_MS = 10_000
 
 async function main() {
   const config = loadNodeConfig(process.env)
-  const logger: Logger = pino({ level: config.LOG_LEVEL, base: { service: 'patronus-control' } })
-  const server = await startNodeServer(config, logger)
+  // Lines written inside a span carry its trace_id and span_id.
+  const logger: Logger = pino({
+    level: config.LOG_LEVEL,
+    base: { service: 'patronus-control' },
+    mixin: traceLogFields,
+  })
+  // Off unless an OTLP endpoint (or OTEL_TRACES_EXPORTER) is set: docs/observability.md.
+  const tracerProvider = tracerProviderFromEnv(process.env, {
+    name: 'patronus-control',
+    version: APP_VERSION,
+  })
+  const server = await startNodeServer(config, logger, undefined, {
+    ...(tracerProvider ? { tracerProvider } : {}),
+  })
+  if (tracerProvider) logger.info({}, 'tracing on: spans exported over OTLP/HTTP')
   if (server.generatedBootstrapToken) {
     // Printed once, to stdout, as the issue of first start asks; it is stored only hashed.
     process.stdout.write(
@@ -29,7 +45,11 @@ async function main() {
       process.exit(0)
     }, DRAIN_DEADLINE_MS)
     timer.unref()
-    server.close().then(() => process.exit(0))
+    server
+      .close()
+      .then(() => tracerProvider?.shutdown())
+      .catch(() => {})
+      .then(() => process.exit(0))
   }
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))

@@ -6,8 +6,9 @@
 import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { serve } from '@hono/node-server'
+import { type HttpBindings, serve } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
+import type { TracerProvider } from '@opentelemetry/api'
 import { Hono } from 'hono'
 import { createApp } from './app'
 import { type Clock, systemClock } from './clock'
@@ -15,6 +16,8 @@ import { configPollIntervalMs, type NodeConfig } from './config'
 import { applyMigrations } from './db/migrate'
 import { openNodeDb } from './db/node'
 import type { Logger } from './logger'
+import { createPrometheusMetrics } from './observability/metrics'
+import { tracerFor } from './observability/tracing'
 import { bootstrap } from './services/bootstrap'
 import { InProcessNotifier } from './services/notifier'
 import { sweepPresence } from './services/presence'
@@ -37,11 +40,17 @@ export async function startNodeServer(
   config: NodeConfig,
   logger: Logger,
   clock: Clock = systemClock,
-  options: { webhooks?: NodeDispatcherOptions & { retryBaseMs?: number } } = {},
+  options: {
+    webhooks?: NodeDispatcherOptions & { retryBaseMs?: number }
+    /** Tracing (worker/observability/provider.ts builds one from OTEL_*); absent: off. */
+    tracerProvider?: TracerProvider
+  } = {},
 ): Promise<RunningServer> {
+  const tracer = options.tracerProvider ? tracerFor(options.tracerProvider) : undefined
   const { db, close: closeDb } = await openNodeDb({
     url: config.DATABASE_URL,
     authToken: config.DATABASE_AUTH_TOKEN,
+    tracer,
   })
   let boot: { generatedToken?: string }
   try {
@@ -53,6 +62,7 @@ export async function startNodeServer(
     throw error
   }
   const allowPrivate = config.PATRONUS_WEBHOOK_ALLOW_PRIVATE === '1'
+  const metrics = createPrometheusMetrics(db)
   // Webhook outbox and alert evaluation, in process; stopped by close() before the db.
   const dispatcher = new NodeDispatcher(
     {
@@ -64,6 +74,8 @@ export async function startNodeServer(
       owner: `node:${crypto.randomUUID()}`,
       userAgent: `Patronus-Webhooks/${APP_VERSION}`,
       ...(options.webhooks?.retryBaseMs ? { retryBaseMs: options.webhooks.retryBaseMs } : {}),
+      ...(tracer ? { tracer } : {}),
+      onDelivery: (result) => metrics.webhookDelivery(result),
     },
     options.webhooks,
   )
@@ -76,6 +88,13 @@ export async function startNodeServer(
     notifier: new InProcessNotifier(),
     configPollIntervalMs: configPollIntervalMs(config),
     webhooks: { allowPrivate, kick: () => dispatcher.kick() },
+    ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
+    metrics: {
+      recorder: metrics,
+      token: config.PATRONUS_METRICS_TOKEN,
+      remoteAddress: (env) =>
+        (env as Partial<HttpBindings> | undefined)?.incoming?.socket?.remoteAddress,
+    },
   })
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve(
@@ -120,7 +139,7 @@ export async function startNodeServer(
 type Fetch = (request: Request, env?: object) => Response | Promise<Response>
 
 /** Paths the API answers; everything else that is a GET is the dashboard's. */
-const API_PATH = /^\/(?:v1(?:\/|$)|openapi\.json$|docs(?:\/|$)|healthz$|readyz$)/
+const API_PATH = /^\/(?:v1(?:\/|$)|openapi\.json$|docs(?:\/|$)|healthz$|readyz$|metrics$)/
 export const DASHBOARD_DIR = fileURLToPath(new URL('../dist/ui', import.meta.url))
 
 /**

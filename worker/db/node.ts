@@ -4,8 +4,10 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { createClient } from '@libsql/client'
+import { type Client, createClient } from '@libsql/client'
+import type { Tracer } from '@opentelemetry/api'
 import { drizzle } from 'drizzle-orm/libsql'
+import { tracedClient } from '../observability/db'
 import type { Db } from './client'
 import * as schema from './schema'
 import { serializedClient } from './serialized-client'
@@ -13,6 +15,8 @@ import { serializedClient } from './serialized-client'
 export interface NodeDbOptions {
   url: string
   authToken?: string | undefined
+  /** Tracing on: every query is a span (observability/db.ts). */
+  tracer?: Tracer | undefined
 }
 
 export async function openNodeDb(options: NodeDbOptions): Promise<{ db: Db; close(): void }> {
@@ -24,7 +28,7 @@ export async function openNodeDb(options: NodeDbOptions): Promise<{ db: Db; clos
   if (!isFile && options.url !== ':memory:') {
     // A libSQL server or Turso handles concurrent writers itself.
     const client = createClient({ url: options.url, authToken: options.authToken })
-    return { db: drizzle(client, { schema }), close: () => client.close() }
+    return { db: drizzle(traced(client), { schema }), close: () => client.close() }
   }
   // Embedded: one writer connection behind an async queue, readers from a pool
   // (serialized-client.ts says why). timeout = SQLite busy timeout, a last resort now.
@@ -37,5 +41,9 @@ export async function openNodeDb(options: NodeDbOptions): Promise<{ db: Db; clos
   }
   const reader = isFile ? createClient({ url: options.url, timeout: 5000 }) : writer
   const client = serializedClient(reader, writer)
-  return { db: drizzle(client, { schema }), close: () => client.close() }
+  return { db: drizzle(traced(client), { schema }), close: () => client.close() }
+
+  function traced(c: Client): Client {
+    return options.tracer ? tracedClient(c, options.tracer) : c
+  }
 }

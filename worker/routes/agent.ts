@@ -8,6 +8,7 @@ import { problemSchema } from '../api/common'
 import { enrollBodySchema, enrollResultSchema } from '../api/enrollment'
 import { requireAgentSignature } from '../http/agent-auth'
 import type { AppEnv } from '../http/env'
+import { tracerFor, withSpan } from '../observability/tracing'
 import { DesiredStateCache, desiredStateJson } from '../services/config-cache'
 import { enroll } from '../services/enrollment'
 import { waitForRevisionChange } from '../services/long-poll'
@@ -94,7 +95,19 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>) {
           return c.body(null, 304)
         }
       }
-      const doc = await desiredStateJson(deps.db, agent, deps.clock.now(), configCache)
+      // A span around the build (or cache hit): the trace shows what a config fetch cost.
+      const doc = await withSpan(
+        tracerFor(deps.tracerProvider),
+        'config.build',
+        async (span) => {
+          const built = await desiredStateJson(deps.db, agent, deps.clock.now(), configCache)
+          span.setAttribute('patronus.config.revision', built.revision)
+          span.setAttribute('patronus.config.bytes', built.json.length)
+          return built
+        },
+        { 'patronus.site.id': agent.siteId, 'patronus.agent.id': agent.id },
+      )
+      deps.metrics?.recorder.configServed()
       return c.body(doc.json, 200, {
         'content-type': 'application/json',
         etag: `"${doc.revision}"`,

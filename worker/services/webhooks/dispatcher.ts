@@ -4,9 +4,12 @@
  * Node runs it in-process (NodeDispatcher: a short poll plus kicks after writes), Workers
  * from the cron trigger and, for the first attempt right away, from `ctx.waitUntil`.
  */
+import { SpanKind, type Tracer } from '@opentelemetry/api'
 import type { Clock } from '../../clock'
 import type { Db } from '../../db/client'
 import type { Logger } from '../../logger'
+import type { DeliveryResult } from '../../observability/metric-names'
+import { withSpan } from '../../observability/tracing'
 import { catchUpEvents } from '../alerts/on-event'
 import { evaluateAlerts } from '../alerts/periodic'
 import { attempt, loadEndpoint } from './deliver'
@@ -32,6 +35,10 @@ export interface DispatchDeps {
   /** Overrides the 30 s retry base (tests). */
   retryBaseMs?: number
   elapsed?: () => number
+  /** Tracing on: one span per attempt (observability). */
+  tracer?: Tracer
+  /** Counts attempt results (patronus_webhook_deliveries_total). */
+  onDelivery?: (result: DeliveryResult) => void
 }
 
 /** drizzle wraps driver errors ("Failed query: ..."): log the driver's reason too. */
@@ -45,10 +52,27 @@ const BATCH = 16
 const CONCURRENCY = 4
 
 async function attemptOne(deps: DispatchDeps, row: DeliveryRow): Promise<void> {
+  if (!deps.tracer) return attemptOneUntraced(deps, row)
+  return withSpan(
+    deps.tracer,
+    'webhook.deliver',
+    () => attemptOneUntraced(deps, row),
+    {
+      'patronus.webhook.delivery_id': row.id,
+      'patronus.webhook.endpoint_id': row.endpointId,
+      'patronus.webhook.message_type': row.messageType,
+      'patronus.webhook.attempt': row.attempts + 1,
+    },
+    SpanKind.CLIENT,
+  )
+}
+
+async function attemptOneUntraced(deps: DispatchDeps, row: DeliveryRow): Promise<void> {
   const now = deps.clock.now()
   const endpoint = await loadEndpoint(deps.db, row.endpointId)
   if (!endpoint || !endpoint.enabled) {
     await cancelDelivery(deps.db, row, deps.owner, now, 'endpoint disabled or deleted')
+    deps.onDelivery?.('cancelled')
     return
   }
   const { outcome, latencyMs } = await attempt(endpoint, row, {
@@ -67,6 +91,7 @@ async function attemptOne(deps: DispatchDeps, row: DeliveryRow): Promise<void> {
     (deps.random ?? Math.random)(),
     deps.retryBaseMs,
   )
+  deps.onDelivery?.(result)
   if (result === 'failed') {
     deps.logger.warn(
       {
