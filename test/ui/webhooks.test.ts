@@ -2,7 +2,7 @@
  * Webhooks and alert rules in a real browser against the seeded control plane, whose
  * webhook endpoints point at a receiver on 127.0.0.1: create an endpoint (secret shown
  * once), an invalid URL inline, the delivery log with real deliveries, redeliver, rotate,
- * delete; and the alert-rule editor with a metric rule's field error.
+ * delete; and the alert-rule editor: a metric rule's field error, an event rule.
  */
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -165,8 +165,75 @@ describe('webhooks', () => {
     await page.getByRole('link', { name: 'noc-receiver' }).click()
     await page.locator('tr[data-delivery]').first().waitFor()
     expect(await page.getByRole('button', { name: /Redeliver/ }).count()).toBe(0)
+    expect(await nav('Alerts').count()).toBe(1)
+    await nav('Alerts').click()
+    await page
+      .getByRole('region', { name: 'Alert rules' })
+      .locator('tr[data-rule]')
+      .first()
+      .waitFor()
+    expect(await page.getByRole('button', { name: 'New rule' }).count()).toBe(0)
     await page.getByRole('button', { name: 'Sign out' }).click()
     await signIn(ADMIN_TOKEN)
+  })
+
+  it('lists alert rules; a metric rule with a bad window shows the error by its field, then saves', async () => {
+    await nav('Alerts').click()
+    await page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor()
+    const rules = page.getByRole('region', { name: 'Alert rules' })
+    await expect
+      .poll(() => rules.locator('tr[data-rule="path-down"]').textContent())
+      .toContain('path.down')
+
+    await rules.getByRole('button', { name: 'New rule' }).click()
+    const dialog = page.getByRole('dialog', { name: 'New alert rule' })
+    await dialog.getByLabel('Name', { exact: true }).fill('branch-loss')
+    await dialog.getByLabel('Metric threshold').check()
+    await dialog.getByLabel('Metric', { exact: true }).selectOption('lossPct')
+    await dialog.getByLabel('Threshold', { exact: true }).fill('2')
+    await dialog.getByLabel('Window, seconds').fill('90')
+    await dialog.getByLabel('Site selector').fill('tier=branch')
+    await dialog.getByRole('button', { name: 'Create rule' }).click()
+    const error = dialog.locator('[data-field-error="metric-window"]')
+    await expect.poll(() => error.textContent()).toMatch(/multiple of 60/)
+    expect(await dialog.getByLabel('Window, seconds').getAttribute('aria-invalid')).toBe('true')
+    expect(await dialog.getByLabel('Window, seconds').getAttribute('aria-describedby')).toContain(
+      'metric-window-error',
+    )
+    await shot('alert-rules')
+
+    await dialog.getByLabel('Window, seconds').fill('300')
+    await dialog.getByRole('button', { name: 'Create rule' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    const row = rules.locator('tr[data-rule="branch-loss"]')
+    await expect.poll(() => row.textContent()).toContain('loss, % > 2 over 5 min')
+    expect(await row.textContent()).toContain('tier=branch')
+
+    await row.getByRole('button', { name: 'Edit branch-loss' }).click()
+    const edit = page.getByRole('dialog', { name: 'Edit rule branch-loss' })
+    expect(await edit.getByLabel('On events').isDisabled()).toBe(true)
+    await edit.getByLabel('Threshold', { exact: true }).fill('5')
+    await edit.getByRole('button', { name: 'Save' }).click()
+    await edit.waitFor({ state: 'hidden' })
+    await expect.poll(() => row.textContent()).toContain('loss, % > 5 over 5 min')
+  })
+
+  it('creates an event rule (event types required) and deletes it', async () => {
+    const rules = page.getByRole('region', { name: 'Alert rules' })
+    await rules.getByRole('button', { name: 'New rule' }).click()
+    const dialog = page.getByRole('dialog', { name: 'New alert rule' })
+    await dialog.getByLabel('Name', { exact: true }).fill('agents-offline')
+    await dialog.getByRole('button', { name: 'Create rule' }).click()
+    await dialog.locator('[data-field-error="rule-events"]').waitFor()
+    await dialog.getByLabel('agent.offline').check()
+    await dialog.getByLabel('Minimum event severity').selectOption('warning')
+    await dialog.getByRole('button', { name: 'Create rule' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    const row = rules.locator('tr[data-rule="agents-offline"]')
+    await expect.poll(() => row.textContent()).toContain('agent.offline (≥ warning)')
+    page.once('dialog', (d) => void d.accept())
+    await row.getByRole('button', { name: 'Delete agents-offline' }).click()
+    await row.waitFor({ state: 'detached' })
   })
 
   it('ran without page errors', () => {

@@ -9,9 +9,13 @@ import { Status } from '../components/status'
 import { Time } from '../components/time'
 import { navigate, useLocation } from '../router'
 import { useSession } from '../session-context'
+import { AlertRulesPanel } from './alert-rules-panel'
 import { SilenceDialog } from './silence-dialog'
 
-/** Alerts (firing first by default), acknowledge and silence; active silences, end them. */
+/**
+ * Alerts (firing first by default), acknowledge and silence; active silences, end them;
+ * the alert rules that raise them, with an editor.
+ */
 export function Alerts() {
   const session = useSession()
   const { api } = session
@@ -161,6 +165,7 @@ export function Alerts() {
           ))}
         </ul>
       </section>
+      <AlertRulesPanel />
       {silencing ? (
         <SilenceDialog
           alert={silencing}
