@@ -1,0 +1,90 @@
+/**
+ * The applications the classifier knows. Builtin detectors (tls, http, ssh, dns, sip, rtp)
+ * are payload heuristics in bpf/classifier.c; named applications are name suffixes matched
+ * against a TLS ClientHello's SNI or an HTTP/1 Host header; aliases group either. Operators
+ * can add named applications (`extra`), e.g. `backup: { names: ['backup.example'] }`.
+ */
+
+export const BUILTIN_APPS = {
+  tls: 1,
+  http: 2,
+  ssh: 3,
+  dns: 4,
+  sip: 5,
+  rtp: 6,
+} as const
+export type BuiltinApp = keyof typeof BUILTIN_APPS
+
+/** First id given to a named application. */
+export const FIRST_NAMED_APP = 16
+
+export interface AppSignature {
+  /** SNI / Host suffixes, label-aligned: `example.com` matches `a.example.com`. */
+  names?: string[]
+  /** Other applications this one stands for (`voip` = sip + rtp). */
+  aliases?: string[]
+}
+
+export const DEFAULT_APPS: Record<string, AppSignature> = {
+  https: { aliases: ['tls'] },
+  web: { aliases: ['tls', 'http'] },
+  voip: { aliases: ['sip', 'rtp'] },
+  office365: {
+    names: ['office.com', 'office365.com', 'outlook.com', 'microsoftonline.com', 'sharepoint.com'],
+  },
+  teams: { names: ['teams.microsoft.com', 'skype.com'] },
+  zoom: { names: ['zoom.us', 'zoom.com'] },
+  webex: { names: ['webex.com'] },
+  salesforce: { names: ['salesforce.com', 'force.com'] },
+  'google-workspace': { names: ['googleapis.com', 'gmail.com', 'docs.google.com'] },
+  github: { names: ['github.com', 'githubusercontent.com'] },
+}
+
+const NAME_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/
+
+export interface AppCatalogue {
+  /** Application name -> the base app ids it resolves to. */
+  resolve(name: string): number[] | undefined
+  /** Named application ids with their suffixes. */
+  names: { id: number; name: string; suffixes: string[] }[]
+  /** App id -> name, for counters. */
+  nameOf: Map<number, string>
+  warnings: string[]
+}
+
+export function buildCatalogue(extra: Record<string, AppSignature> = {}): AppCatalogue {
+  const all: Record<string, AppSignature> = { ...DEFAULT_APPS, ...extra }
+  const warnings: string[] = []
+  const nameOf = new Map<number, string>()
+  const ids = new Map<string, number>()
+  for (const [name, id] of Object.entries(BUILTIN_APPS)) {
+    ids.set(name, id)
+    nameOf.set(id, name)
+  }
+  const names: AppCatalogue['names'] = []
+  let next = FIRST_NAMED_APP
+  for (const [name, sig] of Object.entries(all).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!sig.names?.length) continue
+    if (next >= 256) {
+      warnings.push(`application ${name}: no application id left (256 at most)`)
+      continue
+    }
+    const suffixes = sig.names.map((n) => n.toLowerCase().replace(/\.$/, ''))
+    const bad = suffixes.filter((n) => !NAME_RE.test(n) || n.length > 62)
+    if (bad.length) warnings.push(`application ${name}: ignoring invalid names ${bad.join(', ')}`)
+    ids.set(name, next)
+    nameOf.set(next, name)
+    names.push({ id: next, name, suffixes: suffixes.filter((n) => !bad.includes(n)) })
+    next++
+  }
+  const resolve = (name: string, depth = 0): number[] | undefined => {
+    const id = ids.get(name)
+    const sig = all[name]
+    const out = new Set<number>(id !== undefined ? [id] : [])
+    if (sig?.aliases && depth < 4) {
+      for (const alias of sig.aliases) for (const a of resolve(alias, depth + 1) ?? []) out.add(a)
+    }
+    return out.size ? [...out] : undefined
+  }
+  return { resolve: (name) => resolve(name), names, nameOf, warnings }
+}

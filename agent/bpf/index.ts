@@ -1,0 +1,7 @@
+export * from './apps'
+export * from './compile'
+export * from './exec'
+export * from './fallback'
+export * from './layout'
+export * from './loader'
+export * from './qos'
