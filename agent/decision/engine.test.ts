@@ -85,6 +85,17 @@ describe('decision engine', () => {
     ])
   })
 
+  it('minimum gain: sub-millisecond paths do not trade places on noise', () => {
+    const { step, clock, events } = setup({ holdDownMs: 0, failbackAfterMs: 0 })
+    expect(slot(step([path(0, 0.5), path(1, 0.6)]))).toBe(0)
+    clock.advance(100)
+    // 60% better, but by 0.3 ms of effective delay: below MIN_GAIN (2).
+    const noisy = step([path(0, 0.5), path(1, 0.2)])
+    expect(slot(noisy)).toBe(0)
+    expect(noisy.reason).toBe('hysteresis')
+    expect(events).toEqual([])
+  })
+
   it('hold-down: no voluntary switch within holdDownMs of the last one', () => {
     const { step, clock, events } = setup({ holdDownMs: 5000, failbackAfterMs: 0 })
     step([path(0, 50), path(1, 80), path(2, 90)])

@@ -47,7 +47,15 @@ export interface DecisionEngineOptions {
   scorers?: Readonly<Record<string, CustomScorer>>
   /** The batch scorer: the wasm one (wasm/score) unless a bench injects another. */
   batchScorer?: BatchScorer
+  /**
+   * Smallest score gain worth a voluntary switch, on top of hysteresisPct (default
+   * MIN_GAIN; for lowest-latency, ms of effective delay). A percentage alone makes
+   * sub-millisecond paths (a LAN, the lab) trade places on noise every hold-down.
+   */
+  minGain?: number
 }
+
+export const MIN_GAIN = 2
 
 interface PathTrack {
   ref: PathRef
@@ -106,6 +114,7 @@ export class DecisionEngine {
   #failover: FailoverSettings
   #damping: DampingSettings
   #scorers: Readonly<Record<string, CustomScorer>>
+  readonly #minGain: number
   readonly #paths = new Map<string, PathTrack>()
   readonly #states = new Map<string, ClassState>()
   /** Last time a path broke a class's SLA, by `${classId}|${pathKey}`. */
@@ -118,6 +127,7 @@ export class DecisionEngine {
     this.#failover = options.failover
     this.#damping = { ...DEFAULT_DAMPING, ...options.damping }
     this.#scorers = options.scorers ?? {}
+    this.#minGain = options.minGain ?? MIN_GAIN
     assertUniqueClasses(this.#classes)
   }
 
@@ -304,7 +314,8 @@ export class DecisionEngine {
     if (top === current) return finish('current_best')
     const gain = slaViolation
       ? betterBy(-top.excess, -current.excess, hysteresisPct)
-      : betterBy(top.score, current.score, hysteresisPct)
+      : betterBy(top.score, current.score, hysteresisPct) &&
+        top.score - current.score > this.#minGain
     if (!gain) return finish('hysteresis')
     if (holdDownActive) return finish('hold_down')
     return moveTo(top, top.key === state.failedFrom ? 'failback' : 'better')

@@ -16,9 +16,9 @@ export function registerMonitorMetrics(registry: Registry, monitor: PathMonitor)
     snapshot: () => monitor.prober.snapshot(),
     drops: () => ({ prober: monitor.prober.drops, responder: monitor.responder.drops }),
   })
-  void paths
+  monitor.observeRtt((path, ms) => paths.observeRtt(path, ms))
   new Gauge({
-    name: 'patronus_bfd_session_up',
+    name: 'patronus_agent_bfd_session_up',
     help: 'BFD session state per path (1 = Up)',
     labelNames: PATH_LABELS,
     registers,
@@ -30,7 +30,7 @@ export function registerMonitorMetrics(registry: Registry, monitor: PathMonitor)
     },
   })
   new Gauge({
-    name: 'patronus_path_up',
+    name: 'patronus_agent_path_up',
     help: 'Path liveness per path (BFD up and tunnel alive)',
     labelNames: PATH_LABELS,
     registers,
@@ -66,19 +66,19 @@ export function registerMonitorMetrics(registry: Registry, monitor: PathMonitor)
         }
       },
     })
-  bfdCounter('patronus_bfd_packets_sent_total', 'BFD control packets sent', (c) => c.sent)
+  bfdCounter('patronus_agent_bfd_packets_sent_total', 'BFD control packets sent', (c) => c.sent)
   bfdCounter(
-    'patronus_bfd_packets_received_total',
+    'patronus_agent_bfd_packets_received_total',
     'BFD control packets received',
     (c) => c.received,
   )
   bfdCounter(
-    'patronus_bfd_packets_accepted_total',
+    'patronus_agent_bfd_packets_accepted_total',
     'BFD control packets accepted by a session',
     (c) => c.accepted,
   )
   bfdCounter(
-    'patronus_bfd_packets_dropped_total',
+    'patronus_agent_bfd_packets_dropped_total',
     'BFD control packets dropped (any reason)',
     (c) => c.dropped,
   )

@@ -28,6 +28,7 @@ import type { Logger } from '../logger'
 import type { SessionParameters, StateChange } from '../probes/bfd'
 import { deriveQualityKey } from '../probes/keys'
 import {
+  type ProbePathRef,
   type ProbeSocketFactory,
   QUALITY_PROBE_PORT,
   QualityProber,
@@ -133,7 +134,13 @@ export class PathMonitor {
     })
     this.#tunnels = new TunnelWatch(options.backend, options.clock)
     const sockets = options.probeSockets ?? udpSocketFactory
-    this.#prober = new QualityProber({ clock: options.clock, sockets, intervalMs: 1000, onError })
+    this.#prober = new QualityProber({
+      clock: options.clock,
+      sockets,
+      intervalMs: 1000,
+      onError,
+      onRtt: (path, ms) => this.#rttObserver?.(path, ms),
+    })
     this.#responder = new QualityResponder({
       clock: options.clock,
       sockets,
@@ -145,6 +152,12 @@ export class PathMonitor {
   }
 
   #qualityKeys = new Map<string, Uint8Array>()
+  #rttObserver: ((path: ProbePathRef, rttMs: number) => void) | undefined
+
+  /** Every accepted probe reply's RTT (the metrics' RTT histogram). */
+  observeRtt(observer: (path: ProbePathRef, rttMs: number) => void): void {
+    this.#rttObserver = observer
+  }
 
   get prober(): QualityProber {
     return this.#prober
@@ -239,6 +252,11 @@ export class PathMonitor {
       'path monitor configured',
     )
     this.#startLoops()
+    // The mesh engine has just reconciled the mesh table (maybe from an older choice, if a
+    // decision changed while it ran): forget what we applied there, so this evaluation
+    // replaces every route again (idempotent) and the kernel matches the decision.
+    const meshTable = this.#meshTable
+    this.#applier.forget((r) => r.table === meshTable)
     await this.evaluate()
   }
 
