@@ -5,7 +5,7 @@
  * hub-and-spoke org grown to 10,000. Writes bench/results/control.json and the Control
  * plane section of docs/benchmarks.md.
  *
- * Knobs (env): BENCH_SETUP_CONCURRENCY (default 1, see control/write-probe.ts),
+ * Knobs (env): BENCH_SETUP_CONCURRENCY (default 8),
  * BENCH_HS_SMALL / BENCH_HS_LARGE / BENCH_MESH_SITES (1000 / 10000 / 1000),
  * BENCH_LOAD_SECONDS (15).
  */
@@ -44,7 +44,7 @@ function hubAndSpokePlans(from: number, to: number): SitePlan[] {
 }
 
 async function main(): Promise<void> {
-  const setupConcurrency = env('BENCH_SETUP_CONCURRENCY', 1)
+  const setupConcurrency = env('BENCH_SETUP_CONCURRENCY', 8)
   const small = env('BENCH_HS_SMALL', 1000)
   const large = env('BENCH_HS_LARGE', 10_000)
   const meshSites = env('BENCH_MESH_SITES', 1000)

@@ -1,12 +1,11 @@
 /**
- * Probes whether the control plane serves overlapping write transactions. On the embedded
- * database each transaction holds its own libSQL connection, and SQLite's busy handler
- * waits synchronously on the one event loop. A transaction that awaits real async work
- * (minting an enrollment token hashes it with WebCrypto inside the transaction) lets a
- * second request in; that one's BEGIN IMMEDIATE then blocks the event loop, so the first
- * cannot commit: the server stalls for the busy timeout and the second fails with
- * SQLITE_BUSY (500). Setup therefore writes one site at a time (BENCH_SETUP_CONCURRENCY
- * raises it); this probe records the symptom with concurrent token mints.
+ * Probes whether the control plane serves overlapping write transactions. SQLite's busy
+ * handler waits synchronously on the one event loop: with a connection per transaction, a
+ * transaction that awaited async work (hashing a token) let a second request in whose
+ * BEGIN IMMEDIATE blocked the loop, stalling the server for the busy timeout and failing
+ * one request with SQLITE_BUSY (500). The embedded database now queues writes on one
+ * writer connection (worker/db/serialized-client.ts); this probe checks the symptom is
+ * gone with concurrent writes.
  */
 import type { AdminClient } from './admin.js'
 
