@@ -1,9 +1,9 @@
 /**
  * Per-uplink egress shaping with HTB. Each traffic class gets an HTB class 1:(0x10 + c) with
  * its rate, ceil, burst and priority; the class is chosen by the skb mark the LAN classifier
- * set (class mark base + c) through `u32 match mark` filters: this kernel has no `fw`
- * classifier (docs/qos.md), and u32's mark match works here. Unmarked traffic falls into
- * the default class 1:0xff. No fq/fq_codel/sfq exists here, so the leaves stay pfifo.
+ * set (0x7300 + c) through a stateless bpf filter (bpf/qos.c): this kernel has no `fw`
+ * classifier, and u32's `match mark` is accepted but ignored (docs/qos.md). Unmarked traffic
+ * falls into the default class 1:0xff. No fq/fq_codel/sfq exists here, so the leaves stay pfifo.
  */
 import { type CommandRunner, execRunner, tcArgs } from './exec'
 
@@ -24,7 +24,8 @@ export interface QosSpec {
   classes: QosClass[]
   /** Guaranteed rate of unmarked traffic. */
   defaultRateMbit?: number
-  classMarkBase?: number
+  /** bpf/build/qos.o */
+  objectPath: string
 }
 
 export const DEFAULT_HTB_MINOR = 0xff
@@ -36,7 +37,6 @@ export function htbMinor(classId: number): number {
 /** The tc commands (argument lists) that build the tree; pure. */
 export function htbPlan(spec: QosSpec): string[][] {
   const dev = spec.ifname
-  const base = spec.classMarkBase ?? 0x7300
   const cmds: string[][] = [
     [
       'qdisc',
@@ -105,28 +105,27 @@ export function htbPlan(spec: QosSpec): string[][] {
     ]
     if (c.burstBytes) args.push('burst', String(c.burstBytes))
     cmds.push(args)
-    cmds.push([
-      'filter',
-      'replace',
-      'dev',
-      dev,
-      'parent',
-      '1:',
-      'protocol',
-      'all',
-      'prio',
-      '1',
-      'handle',
-      `800::${(0x100 + c.classId).toString(16)}`,
-      'u32',
-      'match',
-      'mark',
-      `0x${(base + c.classId).toString(16)}`,
-      '0xffff',
-      'flowid',
-      `1:${minor}`,
-    ])
   }
+  // One stateless bpf filter maps class marks to HTB classes (bpf/qos.c).
+  cmds.push([
+    'filter',
+    'replace',
+    'dev',
+    dev,
+    'parent',
+    '1:',
+    'protocol',
+    'all',
+    'pref',
+    '1',
+    'handle',
+    '1',
+    'bpf',
+    'obj',
+    spec.objectPath,
+    'sec',
+    'tc',
+  ])
   return cmds
 }
 

@@ -5,12 +5,12 @@
  * run (`pt-<runid>-...`), destroyed on every exit path.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ipn, killPid, nsExec, pollUntil, run } from './exec'
-import { newRunId } from './names'
+import { newRunId, OWNER_DIR } from './names'
 
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url))
 const TRAFFIC = fileURLToPath(new URL('./bpf-traffic.ts', import.meta.url))
@@ -66,8 +66,15 @@ export async function createBpfLab(): Promise<BpfLab> {
       for (const ns of [lab.host, lab.site, lab.peer])
         await run('ip', ['netns', 'del', ns], { allowFail: true })
       rmSync(lab.tmp, { recursive: true, force: true })
+      rmSync(`${OWNER_DIR}/${runId}.json`, { force: true })
     },
   }
+  // Other lab runs' cleanupStale() removes `pt-<runid>-` namespaces with no live owner.
+  mkdirSync(OWNER_DIR, { recursive: true })
+  writeFileSync(
+    `${OWNER_DIR}/${runId}.json`,
+    JSON.stringify({ pid: process.pid, runId, createdAt: new Date().toISOString() }),
+  )
   const onSignal = () => {
     void lab.destroy().finally(() => process.exit(130))
   }

@@ -4,7 +4,14 @@
  * counters, malformed packets, per-flow weighted ECMP, HTB shaping, and a clean unload.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Classifier, type ClassifierSpec, compilePolicies } from '../../agent/bpf'
+import {
+  applyQos,
+  Classifier,
+  type ClassifierSpec,
+  compilePolicies,
+  htbMinor,
+  removeQos,
+} from '../../agent/bpf'
 import {
   type BpfLab,
   createBpfLab,
@@ -18,7 +25,7 @@ import {
   traffic,
   trafficServer,
 } from './bpf-lab'
-import { ipn, nsExec, run } from './exec'
+import { ipn, nsExec, run, sleep } from './exec'
 
 const voice = {
   id: 'voice',
@@ -186,6 +193,75 @@ describe('eBPF classifier (lab)', () => {
     // Every packet of a flow went where its flow entry says: the per-path totals agree.
     expect(Math.abs(after[0].packets - before[0].packets - 4 * on0)).toBeLessThanOrEqual(3)
     expect(Math.abs(after[1].packets - before[1].packets - 4 * on1)).toBeLessThanOrEqual(3)
+  })
+
+  it('holds a class at its HTB rate while another class uses the rest', async () => {
+    const l = lab!
+    const c = classifier!
+    const udp = ['udp' as const]
+    await c.apply(
+      compilePolicies({
+        policies: [
+          {
+            id: 'capped',
+            priority: 1,
+            match: { protocols: udp, ports: [5201] },
+            action: { preference: 'lowest-cost' },
+          },
+          {
+            id: 'bulk',
+            priority: 2,
+            match: { protocols: udp, ports: [5202] },
+            action: { preference: 'lowest-cost' },
+          },
+        ],
+      }),
+    )
+    await steer(l, 0x7301, 7301, 1) // both classes leave through uplink 1
+    const dev = l.uplinks[1]
+    await applyQos({
+      ifname: dev,
+      netns: l.site,
+      rateMbit: 100,
+      objectPath: OBJECT.replace(/classifier\.o$/, 'qos.o'),
+      classes: [
+        { classId: 0, rateMbit: 20, ceilMbit: 20, prio: 0 },
+        { classId: 1, rateMbit: 10, ceilMbit: 100, prio: 1 },
+      ],
+    })
+    try {
+      const classBytes = async () => {
+        // iproute2 6.1 prints no JSON for htb classes: read "class htb 1:X ... Sent N bytes".
+        const out = await run('tc', ['-n', l.site, '-s', 'class', 'show', 'dev', dev])
+        const get = (minor: number) => {
+          const re = new RegExp(`class htb 1:${minor.toString(16)} [^]*?Sent (\\d+) bytes`)
+          return Number(re.exec(out.stdout)?.[1] ?? 0)
+        }
+        return [get(htbMinor(0)), get(htbMinor(1))] as const
+      }
+      const blasts = Promise.all([
+        traffic(l.host, ['udp-blast', SERVICE, '5201', '4', '120']),
+        traffic(l.host, ['udp-blast', SERVICE, '5202', '4', '120']),
+      ])
+      await sleep(1_200) // measurement window, not readiness: the queues fill first
+      const t0 = performance.now()
+      const b0 = await classBytes()
+      await sleep(2_000)
+      const b1 = await classBytes()
+      const secs = (performance.now() - t0) / 1000
+      await blasts
+      const capped = ((b1[0] - b0[0]) * 8) / secs / 1e6
+      const bulkRate = ((b1[1] - b0[1]) * 8) / secs / 1e6
+      console.log(
+        `HTB: capped class ${capped.toFixed(1)} Mbit/s, bulk class ${bulkRate.toFixed(1)} Mbit/s`,
+      )
+      expect(capped).toBeGreaterThan(14)
+      expect(capped).toBeLessThan(26)
+      expect(bulkRate).toBeGreaterThan(50)
+      expect(capped + bulkRate).toBeLessThan(110)
+    } finally {
+      await removeQos(dev, l.site)
+    }
   })
 
   it('unloads leaving nothing attached', async () => {
