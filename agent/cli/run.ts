@@ -20,6 +20,7 @@ import {
   parseListen,
   startMetricsServer,
 } from '../metrics'
+import { startAgentTracing, tracedFetch } from '../observability'
 import { registerMonitorMetrics } from '../pathmon'
 import { fileStore, loadSigner, requireEnrollment, statePaths } from '../state'
 import { AGENT_VERSION } from '../version'
@@ -188,6 +189,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     ? await meshEngineFor(paths, mesh, engineLogger, io.clock)
     : { engine: new RecordingEngine(engineLogger), release: () => {} }
   let metrics: MetricsServer | undefined
+  const tracing = startAgentTracing(io.env)
   try {
     if (metricsListen && built.monitor) {
       const registry = new Registry()
@@ -204,7 +206,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       client: createControlClient({
         serverUrl: enrollment.serverUrl,
         signer,
-        fetch: io.fetch,
+        // Every control-plane request carries a W3C traceparent (a no-op unless OTEL_* is set).
+        fetch: tracedFetch(io.fetch),
         clock: io.clock,
       }),
       engine: built.engine,
@@ -228,6 +231,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     return EXIT.ok
   } finally {
     await metrics?.close().catch(() => {})
+    await tracing.shutdown().catch(() => {})
     built.release()
   }
 }

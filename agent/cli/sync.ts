@@ -3,6 +3,7 @@
  * Applies nothing: it is the operator's way to see what the control plane wants.
  */
 import { createControlClient } from '../control'
+import { tracedFetch } from '../observability'
 import { fileStore, loadSigner, requireEnrollment, statePaths } from '../state'
 import { commonOptions, parse, stateDirFrom, UsageError } from './args'
 import { describeDesiredState } from './format'
@@ -36,7 +37,7 @@ export async function syncCommand(args: string[], io: CliIo): Promise<number> {
   const client = createControlClient({
     serverUrl: enrollment.serverUrl,
     signer: await loadSigner(paths, enrollment.agentId),
-    fetch: io.fetch,
+    fetch: tracedFetch(io.fetch),
     clock: io.clock,
   })
   // No If-None-Match: the command prints the document, so it always wants the body.

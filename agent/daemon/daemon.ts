@@ -28,6 +28,7 @@ import type { Clock } from '../clock'
 import { AgentRevokedError, type ControlClient } from '../control'
 import type { Engine } from '../engine'
 import type { Logger } from '../logger'
+import { withSpan } from '../observability'
 import type { DesiredStateStore } from '../state'
 import { Backoff, jitter, type Random } from './backoff'
 import { ErrorStreak } from './error-streak'
@@ -249,7 +250,7 @@ export class Daemon {
     while (!stop.signal.aborted) {
       const began = clock.now()
       try {
-        await this.pollOnce(stop.signal)
+        await withSpan('agent.sync', () => this.pollOnce(stop.signal))
         backoff.reset()
         streak.succeeded()
       } catch (error) {
@@ -283,7 +284,9 @@ export class Daemon {
         // Forwarding with the new config matters more than the cache: log and go on.
         this.log.error({ err: (error as Error).message }, 'cache desired state')
       }
-      await engine.reconfig(state)
+      await withSpan('agent.reconfig', () => engine.reconfig(state), {
+        attributes: { 'patronus.revision': state.revision },
+      })
       this.appliedRevision = state.revision
       this.log.info({ revision: state.revision }, 'applied new desired state')
     }
