@@ -3,7 +3,6 @@
  * next signed request gets 401 agent-revoked, and its peers drop it at their next sync.
  */
 import { and, asc, eq, gt, isNull } from 'drizzle-orm'
-import type { Heartbeat } from '../../protocol/agent'
 import { isoTime } from '../api/common'
 import type { AgentView } from '../api/enrollment'
 import { agents } from '../db/schema'

@@ -70,7 +70,7 @@ async function attemptOne(deps: DispatchDeps, row: DeliveryRow): Promise<void> {
 async function attemptOneUntraced(deps: DispatchDeps, row: DeliveryRow): Promise<void> {
   const now = deps.clock.now()
   const endpoint = await loadEndpoint(deps.db, row.endpointId)
-  if (!endpoint || !endpoint.enabled) {
+  if (!endpoint?.enabled) {
     await cancelDelivery(deps.db, row, deps.owner, now, 'endpoint disabled or deleted')
     deps.onDelivery?.('cancelled')
     return
