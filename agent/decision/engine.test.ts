@@ -96,6 +96,20 @@ describe('decision engine', () => {
     expect(events).toEqual([])
   })
 
+  it('failback to an equally good path once it is clean (no gain needed)', () => {
+    const { step, clock } = setup({ holdDownMs: 0, failbackAfterMs: 1000 })
+    clock.advance(2000)
+    expect(slot(step([path(0, 0.5), path(1, 0.5)]))).toBe(0)
+    clock.advance(100)
+    expect(slot(step([path(0, 0.5, { up: false }), path(1, 0.5)]))).toBe(1)
+    clock.advance(500)
+    expect(slot(step([path(0, 0.5), path(1, 0.5)]))).toBe(1) // not clean yet
+    clock.advance(1000)
+    const back = step([path(0, 0.5), path(1, 0.5)])
+    expect(slot(back)).toBe(0)
+    expect(back.reason).toBe('failback')
+  })
+
   it('hold-down: no voluntary switch within holdDownMs of the last one', () => {
     const { step, clock, events } = setup({ holdDownMs: 5000, failbackAfterMs: 0 })
     step([path(0, 50), path(1, 80), path(2, 90)])

@@ -308,6 +308,18 @@ export class DecisionEngine {
       return target ? moveTo(target, forced) : finish('current_best')
     }
 
+    // Failback: the path we were forced off is clean again and the current one is not
+    // clearly better (by hysteresis and the minimum gain): go back, after the hold-down.
+    const back = state.failedFrom
+      ? cleanCompliant.find((c) => c.key === state.failedFrom && c !== current)
+      : undefined
+    if (back && !slaViolation) {
+      const clearlyBetter =
+        betterBy(current.score, back.score, hysteresisPct) &&
+        current.score - back.score > this.#minGain
+      if (!clearlyBetter) return holdDownActive ? finish('hold_down') : moveTo(back, 'failback')
+    }
+
     // Voluntary: the current path is up, in the pool, and compliant (or nothing is).
     const targets = slaViolation ? pool : [...cleanCompliant.filter((c) => c !== current), current]
     const top = best(targets, slaViolation)!
