@@ -1,5 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { AgentSigner } from '../../protocol/signing'
 import { fromBase64, readSignatureInput, verifySignature } from '../../protocol/signing'
 import { FakeClock, settle } from '../clock/fake'
@@ -207,8 +207,8 @@ describe('control client', () => {
       requestTimeoutMs: 10_000,
     })
     const pending = client.getConfig({ waitSeconds: 55 }).catch((e: unknown) => e)
-    await settle()
-    expect(clock.sleeps).toEqual([65_000])
+    // Signing is asynchronous crypto: poll (bounded) rather than count event-loop turns.
+    await vi.waitFor(() => expect(clock.sleeps).toEqual([65_000]), { timeout: 5000 })
     clock.advance(64_999)
     await settle()
     expect(clock.pending).toBe(1)
