@@ -273,14 +273,23 @@ describe('eBPF classifier (lab)', () => {
     expect(filters.stdout.trim()).toBe('')
     const qdiscs = await run('tc', ['-n', l.site, 'qdisc', 'show', 'dev', l.lanIf])
     expect(qdiscs.stdout).not.toContain('clsact')
-    const progs = await run('nsenter', [
-      `--net=/var/run/netns/${l.site}`,
-      'bpftool',
-      '-j',
-      'prog',
-      'show',
-    ])
-    const ids = (JSON.parse(progs.stdout) as { id: number }[]).map((p) => p.id)
+    // The kernel frees a program after its last reference goes, in deferred work: poll
+    // (bounded) instead of expecting it gone the instant the filter is deleted.
+    const loadedIds = async () => {
+      const progs = await run('nsenter', [
+        `--net=/var/run/netns/${l.site}`,
+        'bpftool',
+        '-j',
+        'prog',
+        'show',
+      ])
+      return (JSON.parse(progs.stdout) as { id: number }[]).map((p) => p.id)
+    }
+    let ids = await loadedIds()
+    for (let attempt = 0; attempt < 50 && ids.includes(id); attempt++) {
+      await new Promise((r) => setTimeout(r, 100))
+      ids = await loadedIds()
+    }
     expect(ids).not.toContain(id)
   })
 })
