@@ -268,6 +268,7 @@ describe('eBPF classifier (lab)', () => {
     const l = lab!
     const c = classifier!
     const id = c.programId
+    expect(id).toBeTypeOf('number')
     await c.detach()
     const filters = await run('tc', ['-n', l.site, 'filter', 'show', 'dev', l.lanIf, 'ingress'])
     expect(filters.stdout.trim()).toBe('')
@@ -286,7 +287,7 @@ describe('eBPF classifier (lab)', () => {
       return (JSON.parse(progs.stdout) as { id: number }[]).map((p) => p.id)
     }
     let ids = await loadedIds()
-    for (let attempt = 0; attempt < 50 && ids.includes(id); attempt++) {
+    for (let attempt = 0; attempt < 50 && ids.includes(id!); attempt++) {
       await new Promise((r) => setTimeout(r, 100))
       ids = await loadedIds()
     }
