@@ -167,11 +167,17 @@ describe('the real agent through the real control plane (3 sites x 2 uplinks)', 
     for (const i of [0, 1, 2]) startAgent(i)
     for (const i of [0, 1, 2]) {
       const peers = [0, 1, 2].filter((p) => p !== i)
+      // Usually seconds; the bound is generous because a first handshake with a peer that
+      // was configured late waits for WireGuard's 5 s retry, possibly more than once when
+      // the peers' configs arrive one long-poll round apart on a loaded machine.
       const devices = await pollUntil(`site ${i} meshed`, () => meshed(i, peers), {
-        timeoutMs: 45_000,
+        timeoutMs: 90_000,
         intervalMs: 200,
-      }).catch((err: Error) => {
-        throw new Error(`${err.message}\nagent log:\n${agents[i]?.logs.slice(-3000)}`)
+      }).catch(async (err: Error) => {
+        const wg = await wgDevices(lab, site(i)).catch(() => [])
+        throw new Error(
+          `${err.message}\nwireguard:\n${JSON.stringify(wg, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 1)}\nagent log:\n${agents[i]?.logs.slice(-3000)}`,
+        )
       })
       // The path model: wg-i-j listens on base + 16i + j and talks to the peer's wg-j-i.
       for (const d of devices) {
@@ -209,7 +215,7 @@ describe('the real agent through the real control plane (3 sites x 2 uplinks)', 
         routesTo([0, 1, 2].filter((p) => p !== i)),
       )
     }
-  }, 150_000)
+  }, 300_000)
 
   test('each LAN host pings the other two through the tunnels, and the counters grow', async () => {
     const before = await Promise.all([0, 1, 2].map((i) => wgDevices(lab, site(i))))
