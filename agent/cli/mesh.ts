@@ -4,7 +4,10 @@
  * its reason are logged), /proc/sys for forwarding and rp_filter, and the site's
  * WireGuard private key from the state directory. A failed build undoes what it opened.
  */
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { Classifier, ClassifierWiring, withClassifier } from '../bpf'
 import type { Clock } from '../clock'
 import type { Engine } from '../engine/engine'
 import { createMeshEngine } from '../engine/mesh-engine'
@@ -27,12 +30,16 @@ export interface MeshRunOptions {
   bfd?: { intervalMs?: number | undefined; multiplier?: number | undefined }
   /** The control plane's IP address, routed through an up uplink (see PathMonitor). */
   controlPlaneAddress?: string | undefined
+  /** LAN-facing interface for the eBPF classifier; absent = no classifier. */
+  lanInterface?: string | undefined
 }
 
 export interface BuiltEngine {
   engine: Engine
   /** The path monitor (BFD, quality probes, decisions); absent in dry-run. */
   monitor?: PathMonitor
+  /** The eBPF classifier wiring, when a LAN interface was given (attached or unavailable). */
+  classifier?: ClassifierWiring
   /** Closes what the engine does not own (the rtnetlink socket); after engine.close(). */
   release(): void
 }
@@ -91,9 +98,43 @@ export async function meshEngineFor(
       log,
       routeDevice: (peer) => monitor.routeDevice(peer),
     })
-    return { engine: withPathMonitor(mesh, monitor), monitor, release: () => routing.close() }
+    const engine = withPathMonitor(mesh, monitor)
+    if (!options.lanInterface) return { engine, monitor, release: () => routing.close() }
+    const wiring = new ClassifierWiring({
+      classifier: new Classifier({ ifname: options.lanInterface, objectPath: CLASSIFIER_OBJECT }),
+      routing,
+      logger,
+    })
+    const built = await ensureClassifierObject()
+    if (built !== true) wiring.unavailable(built)
+    else if (await wiring.start()) monitor.steerMarkedClasses(true)
+    return {
+      engine: withClassifier(engine, wiring),
+      monitor,
+      classifier: wiring,
+      release: () => routing.close(),
+    }
   } catch (error) {
     routing.close()
     throw error
   }
+}
+
+/** bpf/build/classifier.o of this checkout (`npm run build:bpf`). */
+export const CLASSIFIER_OBJECT = fileURLToPath(
+  new URL('../../bpf/build/classifier.o', import.meta.url),
+)
+
+/** Builds the classifier object when it is missing: true, or why it cannot be built. */
+async function ensureClassifierObject(): Promise<true | string> {
+  if (existsSync(CLASSIFIER_OBJECT)) return true
+  try {
+    const { buildBpf } = (await import('../../bpf/build.mjs' as string)) as {
+      buildBpf: () => string[]
+    }
+    buildBpf()
+  } catch (error) {
+    return `build ${CLASSIFIER_OBJECT}: ${(error as Error).message}`
+  }
+  return existsSync(CLASSIFIER_OBJECT) ? true : `${CLASSIFIER_OBJECT} was not built`
 }

@@ -10,6 +10,7 @@
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { Registry } from 'prom-client'
+import { registerClassifierMetrics } from '../bpf'
 import { createControlClient } from '../control'
 import { Daemon, DEFAULT_DAEMON_OPTIONS, REVOKED_MESSAGE } from '../daemon'
 import { RecordingEngine } from '../engine'
@@ -61,6 +62,11 @@ Options:
                            lab's 50); or PATRONUS_BFD_INTERVAL_MS
   --bfd-multiplier N       override the desired state's BFD detect multiplier (2-255); or
                            PATRONUS_BFD_MULTIPLIER
+  --lan-interface IFACE    attach the eBPF classifier (bpf/build/classifier.o, built if
+                           missing) on the LAN-facing IFACE: policies' applications,
+                           ports, prefixes and DSCP mark flows to their class's table
+                           (or PATRONUS_LAN_INTERFACE; default none). Without BPF the
+                           agent says so and keeps ip rules for port/prefix/DSCP policies
   -h, --help               show this help
 `
 
@@ -75,6 +81,7 @@ const RUN_OPTIONS = {
   'metrics-listen': { type: 'string' },
   'bfd-interval-ms': { type: 'string' },
   'bfd-multiplier': { type: 'string' },
+  'lan-interface': { type: 'string' },
 } as const
 
 function truthy(value: string | undefined): boolean {
@@ -124,7 +131,12 @@ function meshOptions(
     2,
     255,
   )
+  const lan = pick(values['lan-interface'] as string | undefined, env['PATRONUS_LAN_INTERFACE'], '')
+  if (lan !== '' && !/^[A-Za-z0-9_.:@-]{1,15}$/.test(lan)) {
+    throw new UsageError('run: --lan-interface must be an interface name (1-15 characters)')
+  }
   return {
+    ...(lan ? { lanInterface: lan } : {}),
     interfacePrefix: prefix,
     wireguard,
     mode: source === 'plan' ? 'lab' : 'prod',
@@ -194,6 +206,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     if (metricsListen && built.monitor) {
       const registry = new Registry()
       registerMonitorMetrics(registry, built.monitor)
+      if (built.classifier) registerClassifierMetrics(registry, built.classifier)
       try {
         metrics = await startMetricsServer(registry, metricsListen)
         logger.info({ url: metrics.url }, 'metrics listening')

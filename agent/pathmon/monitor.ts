@@ -113,6 +113,8 @@ export class PathMonitor {
   #closed = false
   #swept = false
   readonly #skippedLogged = new Set<string>()
+  /** The eBPF classifier marks flows per class (agent/bpf/wiring.ts): every class has a table. */
+  #marked = false
 
   constructor(options: PathMonitorOptions) {
     this.#o = options
@@ -234,7 +236,12 @@ export class PathMonitor {
         return
       }
       const r = classRules(p, k, this.#classBase, this.#classPriority + k)
-      if (r.skipped) this.#logOnce(`rules:${p.id}`, `policy ${p.name}: ${r.skipped}; not steered`)
+      if (r.skipped && this.#marked) {
+        // No match rule, but the classifier's fwmark rule sends marked flows to the table.
+        this.#logOnce(`marked:${p.id}`, `policy ${p.name}: ${r.skipped}; steered by mark only`)
+        this.#classTables.set(p.id, r.table)
+      } else if (r.skipped)
+        this.#logOnce(`rules:${p.id}`, `policy ${p.name}: ${r.skipped}; not steered`)
       else this.#classTables.set(p.id, r.table)
       this.#classRules.push(r)
     })
@@ -417,6 +424,15 @@ export class PathMonitor {
         }
       })(),
     )
+  }
+
+  /**
+   * With the eBPF classifier attached, classes that no `ip rule` can express (applications)
+   * still get their table filled: the classifier's fwmark rules lead marked flows to it.
+   * Takes effect on the next reconfig.
+   */
+  steerMarkedClasses(on: boolean): void {
+    this.#marked = on
   }
 
   async #sweep(): Promise<void> {

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
+import { registerClassifierMetrics } from '../../agent/bpf/metrics'
 import { registerPathMetrics } from '../../agent/metrics'
 import type { Db } from '../../worker/db/client'
 import { CONTROL_PLANE_METRIC_NAMES } from '../../worker/observability/metric-names'
@@ -21,6 +22,7 @@ function registered(): Map<string, string> {
   const control = createPrometheusMetrics({} as Db).registry
   const agent = new Registry()
   registerPathMetrics(agent, { snapshot: () => [] })
+  registerClassifierMetrics(agent, { counters: async () => undefined })
   for (const registry of [control, agent]) {
     for (const m of registry.getMetricsAsArray()) {
       const { name, type } = m as unknown as { name: string; type: string }

@@ -1,0 +1,180 @@
+import { Registry } from 'prom-client'
+import { describe, expect, it } from 'vitest'
+import type { DesiredState } from '../../protocol/agent'
+import type { Engine } from '../engine/engine'
+import { silentLogger } from '../logger'
+import type { RuleSpec } from '../routing/types'
+import type { ClassifierTables } from './compile'
+import { BpfUnavailableError, type ClassifierCounters } from './loader'
+import { registerClassifierMetrics } from './metrics'
+import {
+  CLASSIFIER_RULE_PRIORITY,
+  type ClassifierLike,
+  ClassifierWiring,
+  withClassifier,
+} from './wiring'
+
+type Policy = DesiredState['policies'][number]
+
+const policy = (id: string, name: string, priority: number, match: object): Policy =>
+  ({ id, name, priority, match, action: { preference: 'lowest-latency' } }) as Policy
+
+const voice = policy('pol_v', 'voice', 10, { applications: ['voip'] })
+const web = policy('pol_w', 'web', 20, { protocols: ['tcp'], ports: [443] })
+const backup = policy('pol_b', 'backup', 5, { destinationPrefixes: ['10.9.0.0/16'] })
+
+class FakeClassifier implements ClassifierLike {
+  readonly ifname = 'lan0'
+  calls: string[] = []
+  applied: ClassifierTables[] = []
+  constructor(private readonly fail?: Error) {}
+  async attach() {
+    this.calls.push('attach')
+    if (this.fail) throw this.fail
+  }
+  async apply(tables: ClassifierTables) {
+    this.calls.push('apply')
+    this.applied.push(tables)
+    return { updates: 1, generation: this.applied.length }
+  }
+  async counters(): Promise<ClassifierCounters> {
+    return {
+      stats: {} as ClassifierCounters['stats'],
+      classes: { 0: { packets: 3, bytes: 300 }, 1: { packets: 5, bytes: 500 } },
+      unclassified: { packets: 7, bytes: 700 },
+      applications: { sip: { packets: 2, bytes: 200 } },
+    }
+  }
+  async detach() {
+    this.calls.push('detach')
+  }
+}
+
+class FakeRouting {
+  rules_: RuleSpec[] = []
+  async rules() {
+    return [...this.rules_]
+  }
+  async ensureRule(r: RuleSpec) {
+    this.rules_.push(r)
+  }
+  async deleteRule(r: RuleSpec) {
+    this.rules_ = this.rules_.filter((x) => !(x.fwmark === r.fwmark && x.table === r.table))
+  }
+}
+
+function setup(fail?: Error) {
+  const classifier = new FakeClassifier(fail)
+  const routing = new FakeRouting()
+  const wiring = new ClassifierWiring({ classifier, routing, logger: silentLogger() })
+  return { classifier, routing, wiring }
+}
+
+describe('ClassifierWiring', () => {
+  it('attaches once, applies on every reconfig without reloading, one fwmark rule per class', async () => {
+    const { classifier, routing, wiring } = setup()
+    // A stale rule of a crashed predecessor, and someone else's rule: only ours goes.
+    routing.rules_.push(
+      { priority: CLASSIFIER_RULE_PRIORITY, table: 7305, fwmark: 0x7305 },
+      { priority: 1040, table: 7300, ipproto: 6 },
+    )
+    expect(await wiring.start()).toBe(true)
+    expect(routing.rules_).toEqual([{ priority: 1040, table: 7300, ipproto: 6 }])
+    await wiring.reconfig({ policies: [voice, web, backup] })
+    // Classes follow policy priority order: backup (5) 0, voice (10) 1, web (20) 2.
+    expect(classifier.applied[0]?.policyClass).toEqual([0, 1, 2])
+    expect(classifier.applied[0]?.classPolicy.get(1)).toBe('pol_v')
+    const fwmark = () =>
+      routing.rules_
+        .filter((r) => r.fwmark !== undefined)
+        .map((r) => [r.priority, r.fwmark, r.table])
+        .sort()
+    expect(fwmark()).toEqual([
+      [1032, 0x7300, 7300],
+      [1032, 0x7301, 7301],
+      [1032, 0x7302, 7302],
+    ])
+    // The priority is above (before) pathmon's match rules (1040+k).
+    expect(CLASSIFIER_RULE_PRIORITY).toBeLessThan(1040)
+
+    await wiring.reconfig({ policies: [voice] })
+    expect(classifier.calls).toEqual(['attach', 'apply', 'apply'])
+    expect(fwmark()).toEqual([[1032, 0x7300, 7300]])
+
+    await wiring.close()
+    expect(classifier.calls.at(-1)).toBe('detach')
+    expect(routing.rules_).toEqual([{ priority: 1040, table: 7300, ipproto: 6 }])
+    expect(wiring.state).toBe('detached')
+  })
+
+  it('without BPF: says so, changes nothing, reconfig and close are no-ops', async () => {
+    const { classifier, routing, wiring } = setup(new BpfUnavailableError('no bpf here'))
+    expect(await wiring.start()).toBe(false)
+    expect(wiring.state).toBe('unavailable')
+    await wiring.reconfig({ policies: [voice, web] })
+    await wiring.close()
+    expect(classifier.calls).toEqual(['attach'])
+    expect(routing.rules_).toEqual([])
+    expect(await wiring.counters()).toBeUndefined()
+  })
+
+  it('other attach errors propagate', async () => {
+    const { wiring } = setup(new Error('boom'))
+    await expect(wiring.start()).rejects.toThrow('boom')
+  })
+
+  it('withClassifier: engine first on reconfig, classifier first on close', async () => {
+    const { classifier, wiring } = setup()
+    const order: string[] = []
+    const inner: Engine = {
+      reconfig: async () => {
+        order.push('engine.reconfig')
+      },
+      close: async () => {
+        order.push('engine.close')
+      },
+    }
+    const orig = classifier.apply.bind(classifier)
+    classifier.apply = async (t) => {
+      order.push('classifier.apply')
+      return orig(t)
+    }
+    classifier.detach = async () => {
+      order.push('classifier.detach')
+    }
+    await wiring.start()
+    const engine = withClassifier(inner, wiring)
+    await engine.reconfig({ policies: [web] } as DesiredState)
+    await engine.close()
+    expect(order).toEqual([
+      'engine.reconfig',
+      'classifier.apply',
+      'classifier.detach',
+      'engine.close',
+    ])
+  })
+})
+
+describe('registerClassifierMetrics', () => {
+  it('exports per-class (policy name, default = unmatched) and per-application counters', async () => {
+    const { wiring } = setup()
+    await wiring.start()
+    await wiring.reconfig({ policies: [voice, web] })
+    const registry = new Registry()
+    registerClassifierMetrics(registry, wiring)
+    const text = await registry.metrics()
+    expect(text).toContain('patronus_agent_class_packets_total{class="voice"} 3')
+    expect(text).toContain('patronus_agent_class_bytes_total{class="web"} 500')
+    expect(text).toContain('patronus_agent_class_packets_total{class="default"} 7')
+    expect(text).toContain('patronus_agent_application_packets_total{application="sip"} 2')
+    expect(text).toContain('patronus_agent_application_bytes_total{application="sip"} 200')
+  })
+
+  it('exports nothing while the classifier is not attached', async () => {
+    const { wiring } = setup(new BpfUnavailableError('no'))
+    await wiring.start()
+    const registry = new Registry()
+    registerClassifierMetrics(registry, wiring)
+    expect(await registry.metrics()).not.toContain('class="')
+  })
+})
