@@ -195,8 +195,14 @@ describe('dashboard', () => {
       .toEqual(new Set(['path.failover']))
     await page.getByLabel('Type').selectOption('')
     await page.getByLabel('Site').selectOption({ label: 'branch-berlin' })
-    await expect.poll(() => page.locator('tbody').textContent()).toContain('path.down')
-    expect(await page.locator('tbody').textContent()).not.toContain('hq-frankfurt')
+    // The list reloads after the filter changes: wait for the filtered rows, not just any.
+    await expect.poll(() => page.url()).toContain('siteId=')
+    await expect
+      .poll(async () => {
+        const text = (await page.locator('tbody').textContent()) ?? ''
+        return text.includes('path.down') && !text.includes('hq-frankfurt')
+      })
+      .toBe(true)
     await shot('events')
   })
 
