@@ -466,13 +466,3 @@ export const silences = sqliteTable(
   },
   (t) => [index('silences_org_idx').on(t.orgId, t.endsAt)],
 )
-
-/**
- * Events already handed to the alert evaluator and the webhook outbox. Events written
- * through recordEvent are marked in their own transaction; any other (agent batches) are
- * picked up by the dispatcher's catch-up, and this primary key makes that exactly once.
- */
-export const eventDispatch = sqliteTable('event_dispatch', {
-  eventId: text('event_id').primaryKey(),
-  at: integer('at').notNull(),
-})

@@ -1,13 +1,12 @@
 /**
  * Every stored event goes through here once: into the webhook outbox (endpoints that
  * subscribe to its type) and through the org's event alert rules (open, group, resolve).
- * recordEvent calls onEventStored inside its own transaction; events inserted another way
- * (agent event batches) are found by catchUpEvents, which the dispatcher runs, and the
- * event_dispatch primary key makes sure each event is handled exactly once.
+ * Both ways of storing events (recordEvent, agent event batches) call onEventStored in the
+ * transaction that inserts the event, so it is handled exactly once, with no later scan.
  */
 import { and, asc, eq, gt, isNull, lt, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client'
-import { alertRules, alerts, eventDispatch, events } from '../../db/schema'
+import { alertRules, alerts, type events } from '../../db/schema'
 import type { ServiceContext } from '../context'
 import { toEventView } from '../events'
 import { alertingId } from '../webhooks/ids'
@@ -28,11 +27,7 @@ type RuleRow = typeof alertRules.$inferSelect
 
 const RANK = { info: 0, warning: 1, critical: 2 } as const
 
-/** Events older than this are not caught up (they were handled, or are too late to tell). */
-const CATCH_UP_HORIZON_MS = 15 * 60_000
-
 export async function onEventStored(tx: DbOrTx, row: EventRow, now: number): Promise<void> {
-  await tx.insert(eventDispatch).values({ eventId: row.id, at: now })
   await handleEvent(tx, row, now)
 }
 
@@ -122,49 +117,4 @@ async function openOrGroup(tx: DbOrTx, rule: RuleRow, row: EventRow, now: number
     .onConflictDoNothing()
     .returning()
   if (created) await announceFiring(tx, created, rule.name, now)
-}
-
-/** Handles events stored without recordEvent (agent batches); returns how many. */
-export async function catchUpEvents(ctx: Pick<ServiceContext, 'db' | 'clock'>): Promise<number> {
-  const now = ctx.clock.now()
-  const horizon = `evt_${Math.floor(now - CATCH_UP_HORIZON_MS)
-    .toString(16)
-    .padStart(12, '0')}`
-  const pending = await ctx.db
-    .select({ event: events })
-    .from(events)
-    .leftJoin(eventDispatch, eq(eventDispatch.eventId, events.id))
-    .where(and(gt(events.id, horizon), isNull(eventDispatch.eventId)))
-    .orderBy(asc(events.id))
-    .limit(200)
-  let handled = 0
-  for (const { event } of pending) {
-    const mine = await claimAndHandle(ctx.db, event, now)
-    if (mine) handled++
-  }
-  return handled
-}
-
-async function claimAndHandle(db: Db, event: EventRow, now: number): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const claimed = await tx
-      .insert(eventDispatch)
-      .values({ eventId: event.id, at: now })
-      .onConflictDoNothing()
-      .returning({ id: eventDispatch.eventId })
-    if (claimed.length === 0) return false
-    await handleEvent(tx, event, now)
-    return true
-  })
-}
-
-/** Forgets dispatch marks past the catch-up horizon. */
-export async function purgeDispatchMarks(db: Db, now: number): Promise<void> {
-  const old = lt(eventDispatch.at, now - 2 * CATCH_UP_HORIZON_MS)
-  const [any] = await db
-    .select({ id: eventDispatch.eventId })
-    .from(eventDispatch)
-    .where(old)
-    .limit(1)
-  if (any) await db.delete(eventDispatch).where(old)
 }

@@ -10,7 +10,6 @@ import { alertRules, alerts } from '../../db/schema'
 import type { ServiceContext } from '../context'
 import { evaluateMetricRule } from './metrics'
 import { enqueueAlert, isSilenced, resolveAlert } from './notify'
-import { purgeDispatchMarks } from './on-event'
 
 const BATCH = 500
 
@@ -64,5 +63,4 @@ export async function evaluateAlerts(ctx: Pick<ServiceContext, 'db' | 'clock'>):
       if (row) await enqueueAlert(tx, row, rule.name, 'firing', now, alert.notifiedAt !== null)
     })
   }
-  await purgeDispatchMarks(db, now)
 }

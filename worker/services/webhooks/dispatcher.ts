@@ -1,6 +1,5 @@
 /**
- * Drains the outbox: hands any event not yet seen to the alert evaluator and outbox
- * (catch-up), claims due deliveries and attempts them a few at a time. Runtime-agnostic:
+ * Drains the outbox: claims due deliveries and attempts them a few at a time. Runtime-agnostic:
  * Node runs it in-process (NodeDispatcher: a short poll plus kicks after writes), Workers
  * from the cron trigger and, for the first attempt right away, from `ctx.waitUntil`.
  */
@@ -10,7 +9,6 @@ import type { Db } from '../../db/client'
 import type { Logger } from '../../logger'
 import type { DeliveryResult } from '../../observability/metric-names'
 import { withSpan } from '../../observability/tracing'
-import { catchUpEvents } from '../alerts/on-event'
 import { evaluateAlerts } from '../alerts/periodic'
 import { attempt, loadEndpoint } from './deliver'
 import {
@@ -104,9 +102,8 @@ async function attemptOneUntraced(deps: DispatchDeps, row: DeliveryRow): Promise
   }
 }
 
-/** One pass: catch-up, then every due delivery (in batches). Returns attempts made. */
+/** One pass over every due delivery (in batches). Returns attempts made. */
 export async function drainOutbox(deps: DispatchDeps): Promise<number> {
-  await catchUpEvents({ db: deps.db, clock: deps.clock })
   let total = 0
   for (;;) {
     const claimed = await claimDue(deps.db, deps.owner, deps.clock.now(), BATCH)
