@@ -66,6 +66,26 @@ export const PATH_PREFERENCES = [
   'custom',
 ] as const
 
+/**
+ * Egress shaping of a class on every shaped uplink (HTB, docs/qos.md): `rateMbps` is
+ * guaranteed, the class may borrow up to `ceilMbps` (default: the uplink) when others leave
+ * it idle, `priority` orders borrowing (0 first, 7 last), `burstBytes` is the token bucket's
+ * depth (sent at line rate before the rate applies).
+ */
+export const policyQosSchema = z
+  .strictObject({
+    rateMbps: z.number().positive().max(1_000_000),
+    ceilMbps: z.number().positive().max(1_000_000).optional(),
+    priority: z.number().int().min(0).max(7).optional(),
+    burstBytes: z.number().int().min(1_500).max(16_777_216).optional(),
+  })
+  .refine((q) => q.ceilMbps === undefined || q.ceilMbps >= q.rateMbps, {
+    path: ['ceilMbps'],
+    message: 'ceilMbps must be at least rateMbps',
+  })
+
+export const BALANCE_MODES = ['per-flow', 'per-packet'] as const
+
 export const policyActionSchema = z
   .strictObject({
     preference: z.enum(PATH_PREFERENCES),
@@ -77,8 +97,22 @@ export const policyActionSchema = z
     sla: slaSchema.optional(),
     fec: z.boolean().optional(),
     compression: z.boolean().optional(),
+    /**
+     * load-balance only: a flow stays on one path (per-flow, the default) or every packet
+     * picks a path by weight (per-packet: more even, but reorders within a flow).
+     */
+    balance: z.enum(BALANCE_MODES).optional(),
+    /** Egress shaping of the class's traffic (HTB on every shaped uplink, docs/qos.md). */
+    qos: policyQosSchema.optional(),
   })
   .superRefine((action, ctx) => {
+    if (action.balance && action.preference !== 'load-balance') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['balance'],
+        message: 'only allowed with preference load-balance',
+      })
+    }
     if (action.preference === 'custom' && !action.scorer) {
       ctx.addIssue({
         code: 'custom',
@@ -97,3 +131,4 @@ export const policyActionSchema = z
 
 export type PolicyMatch = z.infer<typeof policyMatchSchema>
 export type PolicyAction = z.infer<typeof policyActionSchema>
+export type PolicyQos = z.infer<typeof policyQosSchema>
