@@ -98,6 +98,12 @@ export const policyActionSchema = z
     fec: z.boolean().optional(),
     compression: z.boolean().optional(),
     /**
+     * Move this class off a path early when the agent's failure predictor flags it
+     * (issue 9). Default: on when the action has an `sla` (a class with an SLA is one whose
+     * traffic suffers during the detection window), off otherwise; see predictiveOf.
+     */
+    predictive: z.boolean().optional(),
+    /**
      * load-balance only: a flow stays on one path (per-flow, the default) or every packet
      * picks a path by weight (per-packet: more even, but reorders within a flow).
      */
@@ -128,6 +134,11 @@ export const policyActionSchema = z
       })
     }
   })
+
+/** Whether a policy action opts in to predictive moves: explicit, else "has an SLA". */
+export function predictiveOf(action: { predictive?: boolean | undefined; sla?: unknown }): boolean {
+  return action.predictive ?? action.sla !== undefined
+}
 
 export type PolicyMatch = z.infer<typeof policyMatchSchema>
 export type PolicyAction = z.infer<typeof policyActionSchema>

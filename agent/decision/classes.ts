@@ -5,6 +5,7 @@
  * uplinks of both ends.
  */
 import type { DesiredState } from '../../protocol/agent'
+import { predictiveOf } from '../../protocol/policy'
 import type { PathRef, TrafficClass } from './types'
 
 export const DEFAULT_CLASS_ID = 'default'
@@ -27,6 +28,7 @@ export function classesFromDesiredState(
       preference: p.action.preference,
       scorer: p.action.scorer,
       sla: p.action.sla,
+      predictive: predictiveOf(p.action),
     })),
     defaultClass,
   ]

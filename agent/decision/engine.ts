@@ -14,6 +14,11 @@
  *    unsuppressed path is up (immediately, `switch`/`damped`), or it breaks the SLA while a
  *    compliant path exists (`switch`/`sla`: bypasses hysteresis but waits out the hold-down,
  *    so two paths hovering around an SLA limit cannot ping-pong faster than holdDownMs).
+ * 5b. Predicted moves (classes with `predictive` only): the predictor flags the current path
+ *    (PathInput.predicted) while a compliant unflagged path exists (`switch`/`predicted`:
+ *    like `sla`, bypasses hysteresis and waits out the hold-down). A flagged path counts as
+ *    not clean for that class, so it takes traffic back (failback, voluntary move) only after
+ *    failbackAfterMs with no flag and no reactive fault.
  * 6. Voluntary moves (to a better path) need: the hold-down since the last switch elapsed, a
  *    score better by more than hysteresisPct, and a target that has been clean (up and within
  *    the SLA) for failbackAfterMs. A voluntary move back to the path last forced off is a
@@ -88,6 +93,7 @@ const EVENT_OF: Record<DecisionReason, DecisionEvent['type']> = {
   path_down: 'failover',
   restored: 'failover',
   sla: 'switch',
+  predicted: 'switch',
   damped: 'switch',
   better: 'switch',
   failback: 'failback',
@@ -105,6 +111,8 @@ interface Candidate {
   excess: number
   suppressed: boolean
   clean: boolean
+  /** Flagged by the predictor, for a class that acts on it. */
+  predicted: boolean
 }
 
 export class DecisionEngine {
@@ -180,7 +188,9 @@ export class DecisionEngine {
           const track = this.#paths.get(key)!
           const excess = p.up ? slaExcess(p, cls.sla) : 0
           const slaKey = `${cls.id}|${key}`
-          if (excess > 0 || !p.up) this.#lastSlaBadAt.set(slaKey, now)
+          const predicted = cls.predictive === true && p.up && p.predicted === true
+          // A flagged path is "bad" for this class like an SLA breach: failback waits for it.
+          if (excess > 0 || !p.up || predicted) this.#lastSlaBadAt.set(slaKey, now)
           const lastBad = Math.max(track.lastDownAt, this.#lastSlaBadAt.get(slaKey) ?? -Infinity)
           return {
             key,
@@ -190,6 +200,7 @@ export class DecisionEngine {
             excess,
             suppressed: track.damper.suppressed(now),
             clean: now - lastBad >= this.#failover.failbackAfterMs,
+            predicted,
           } satisfies Candidate
         })
         const state = this.#states.get(stateKey) ?? newState()
@@ -265,16 +276,28 @@ export class DecisionEngine {
     const compliant = pool.filter((c) => c.excess === 0)
     const slaViolation = compliant.length === 0
     const cleanCompliant = compliant.filter((c) => c.clean)
+    const unflagged = compliant.filter((c) => !c.predicted)
     // Targets of a forced move or a first choice: the best tier that is not empty.
     const forcedTier =
-      cleanCompliant.length > 0 ? cleanCompliant : compliant.length > 0 ? compliant : pool
+      cleanCompliant.length > 0
+        ? cleanCompliant
+        : unflagged.length > 0
+          ? unflagged
+          : compliant.length > 0
+            ? compliant
+            : pool
     const holdDownActive = now - state.lastSwitchAt < holdDownMs
     const finish = (reason: DecisionReason) =>
       this.#finish(cls, peer, state, all, pool, reason, slaViolation, now, emit)
 
     const moveTo = (target: Candidate, reason: DecisionReason): ClassDecision => {
       if (reason !== 'initial') emit(EVENT_OF[reason], current, target, reason)
-      if (reason === 'path_down' || reason === 'sla' || reason === 'damped') {
+      if (
+        reason === 'path_down' ||
+        reason === 'sla' ||
+        reason === 'damped' ||
+        reason === 'predicted'
+      ) {
         state.failedFrom = state.current
       }
       if (reason === 'failback') state.failedFrom = null
@@ -295,14 +318,16 @@ export class DecisionEngine {
       ? 'damped'
       : current.excess > 0 && !slaViolation
         ? 'sla'
-        : null
+        : current.predicted && unflagged.some((c) => c !== current)
+          ? 'predicted'
+          : null
     if (forced) {
       // Damping bypasses the hold-down too: a suppressed path carries traffic only while
       // nothing else is up. It cannot ping-pong: the path we move to is unsuppressed and can
       // only become suppressed by going down.
-      if (holdDownActive && forced === 'sla') return finish('hold_down')
+      if (holdDownActive && forced !== 'damped') return finish('hold_down')
       const target = best(
-        forcedTier.filter((c) => c !== current),
+        forcedTier.filter((c) => c !== current && !(forced === 'predicted' && c.predicted)),
         slaViolation,
       )
       return target ? moveTo(target, forced) : finish('current_best')
@@ -355,7 +380,7 @@ export class DecisionEngine {
       const members = pool.filter(
         (c) =>
           c === current ||
-          (c.excess === 0 && (previous.has(c.key) || (c.clean && !holdDownActive))),
+          (c.excess === 0 && !c.predicted && (previous.has(c.key) || (c.clean && !holdDownActive))),
       )
       const keys = new Set(members.map((c) => c.key))
       for (const gone of all) {

@@ -26,6 +26,12 @@ export interface PathInput extends PathRef {
   bandwidthMbps?: number | null
   /** Cost per GB (the uplinks' costPerGb). */
   cost?: number | null
+  /**
+   * The predictor's P(failure or SLA violation within its horizon) for this path is at or
+   * above the model's threshold (agent/predict). Absent or false: no prediction (no model,
+   * or the path looks fine). Only classes with `predictive` act on it.
+   */
+  predicted?: boolean
 }
 
 export interface Sla {
@@ -41,6 +47,8 @@ export interface TrafficClass {
   /** Name of a registered custom scorer (preference `custom`). */
   scorer?: string | undefined
   sla?: Sla | undefined
+  /** Move off a path early when the predictor flags it (see PathInput.predicted). */
+  predictive?: boolean | undefined
 }
 
 export interface FailoverSettings {
@@ -71,6 +79,11 @@ export type DecisionReason =
   | 'path_down'
   /** The current path violates the SLA and a compliant path exists. */
   | 'sla'
+  /**
+   * The predictor flags the current path and a compliant, unflagged path exists (classes
+   * with `predictive` only; bypasses hysteresis, waits out the hold-down, like `sla`).
+   */
+  | 'predicted'
   /** The current path is suppressed by flap damping and another path is up. */
   | 'damped'
   /** A better path, by more than the hysteresis margin. */
