@@ -42,6 +42,8 @@ export const EVENT_TYPES = [
   'path.sla_violation',
   'path.failover',
   'path.failback',
+  /** The agent's failure predictor flagged a path (issue 9): P over the model's threshold. */
+  'path.predicted_degradation',
   'agent.online',
   'agent.offline',
   'agent.enrolled',
@@ -60,6 +62,7 @@ export const AGENT_EVENT_TYPES = [
   'path.sla_violation',
   'path.failover',
   'path.failback',
+  'path.predicted_degradation',
 ] as const
 
 export const severitySchema = z.enum(['info', 'warning', 'critical'])

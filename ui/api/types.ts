@@ -111,6 +111,7 @@ export const EVENT_TYPES = [
   'path.sla_violation',
   'path.failover',
   'path.failback',
+  'path.predicted_degradation',
   'agent.online',
   'agent.offline',
   'agent.enrolled',

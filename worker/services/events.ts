@@ -20,6 +20,7 @@ export const DEFAULT_SEVERITY: Record<EventType, Severity> = {
   'path.sla_violation': 'warning',
   'path.failover': 'warning',
   'path.failback': 'info',
+  'path.predicted_degradation': 'warning',
   'agent.online': 'info',
   'agent.offline': 'critical',
   'agent.enrolled': 'info',
