@@ -358,6 +358,18 @@ export class PathMonitor {
     return () => this.#listeners.delete(listener)
   }
 
+  /**
+   * Called after every evaluation, once its routes are applied, with the decisions (the eBPF
+   * ECMP of load-balance classes follows their member paths and weights: agent/bpf/ecmp.ts).
+   * Awaited inside the evaluation, so calls never overlap; errors are the listener's own.
+   */
+  onDecisions(listener: (decisions: readonly ClassDecision[]) => Promise<void>): () => void {
+    this.#decisionListeners.add(listener)
+    return () => this.#decisionListeners.delete(listener)
+  }
+
+  readonly #decisionListeners = new Set<(d: readonly ClassDecision[]) => Promise<void>>()
+
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -514,6 +526,11 @@ export class PathMonitor {
       if (ev) this.#push(ev)
     }
     await this.#apply()
+    for (const listener of this.#decisionListeners) {
+      await listener(this.#decisions).catch((e: Error) =>
+        this.#log.warn({ err: e.message }, 'decision listener'),
+      )
+    }
   }
 
   async #apply(): Promise<void> {
