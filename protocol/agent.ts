@@ -86,6 +86,15 @@ export const failoverSettingsSchema = z.object({
   hysteresisPct: z.number().min(0).max(100),
 })
 
+/** A failure-prediction model's id: also a path segment of GET /v1/agent/models/{id}. */
+export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model id')
+
+/** The model the agent should score paths with (issue 9); the bytes' SHA-256 in hex. */
+export const modelRefSchema = z.object({
+  id: modelIdSchema,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256'),
+})
+
 export const desiredStateSchema = z.object({
   protocolVersion: z.number().int(),
   revision: z.number().int().min(0),
@@ -113,6 +122,12 @@ export const desiredStateSchema = z.object({
   probes: probeSettingsSchema,
   failover: failoverSettingsSchema,
   heartbeatIntervalSeconds: z.number().int().min(1),
+  /**
+   * The failure-prediction model (issue 9): fetched from GET /v1/agent/models/{id} when the
+   * agent does not have it. null or absent: no model, reactive failover only. Additive:
+   * older agents ignore it, older control planes do not send it.
+   */
+  model: modelRefSchema.nullable().optional(),
 })
 
 export const heartbeatSchema = z.strictObject({
@@ -131,12 +146,15 @@ export type DesiredState = z.infer<typeof desiredStateSchema>
 export type DesiredPeer = z.infer<typeof desiredPeerSchema>
 export type DesiredUplink = z.infer<typeof desiredUplinkSchema>
 export type Heartbeat = z.infer<typeof heartbeatSchema>
+export type ModelRef = z.infer<typeof modelRefSchema>
 
 /** Agent API paths (relative to the server URL). */
 export const AGENT_PATHS = {
   enroll: '/v1/enroll',
   config: '/v1/agent/config',
   heartbeat: '/v1/agent/heartbeat',
+  /** + `/{id}`: a model's bytes (application/octet-stream), signed like every agent call. */
+  models: '/v1/agent/models',
 } as const
 
 /** Longest long-poll the server honours (`?wait=N`, seconds). */
