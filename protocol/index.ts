@@ -1,6 +1,7 @@
 export * from './agent'
 export * from './ids'
 export * from './net'
+export * from './optimizer'
 export * from './policy'
 export * from './signing'
 export * from './telemetry'

@@ -1,0 +1,22 @@
+/**
+ * The optimizer's defaults, chosen for WAN links carrying real-time traffic (docs/wanopt.md):
+ *
+ * - k = 20 data packets per block: the smallest block where one parity packet is 5% overhead,
+ *   so redundancy can step 5/10/15/20% (m = 1..4). At high rates a block fills in well under
+ *   the deadline; at low rates the deadline closes it early with fewer packets.
+ * - deadline 4 ms: parity of a block is sent at most this long after its first packet, so a
+ *   lost packet is rebuilt at most ~4 ms (plus one-way jitter) after it should have arrived;
+ *   1 ms under the 5 ms latency budget leaves room for timer lateness on a busy host.
+ * - receiver hold 20 ms: how long an incomplete block waits for its parity after its first
+ *   datagram arrived (the sender's deadline plus jitter between paths and timer slack).
+ * - window 128 blocks: how far behind the newest block a datagram may arrive (reordering);
+ *   older ones are dropped as out of window.
+ */
+export const DEFAULT_K = 20
+export const DEFAULT_DEADLINE_MS = 4
+export const DEFAULT_RECEIVER_HOLD_MS = 20
+export const DEFAULT_WINDOW_BLOCKS = 128
+/** Open (incomplete) blocks kept per sender session; the oldest is given up beyond this. */
+export const DEFAULT_MAX_OPEN_BLOCKS = 64
+/** Sender sessions a receiver tracks at once (peers, restarts); least recently used goes. */
+export const DEFAULT_MAX_SESSIONS = 8

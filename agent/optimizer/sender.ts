@@ -1,0 +1,280 @@
+/**
+ * The sending half of the WAN optimizer: IP packets in, optimizer datagrams out
+ * (protocol/optimizer.ts). Each packet is LZ4-compressed when that makes it smaller and sent at
+ * once, never held; with FEC on, the packets are also grouped into blocks whose m parity
+ * packets go out when the block has k packets or when its deadline passes, whichever is first,
+ * so parity never delays data and a lost packet can be rebuilt within the deadline.
+ * No sockets and no real time: `send` and the clock are injected.
+ */
+import {
+  OPTIMIZER_HEADER_LENGTH,
+  OPTIMIZER_MAX_K,
+  OPTIMIZER_MAX_M,
+  OPTIMIZER_SHARD_PREFIX,
+  OPTIMIZER_TUN_MTU,
+  shardPrefix,
+  writeOptimizerHeader,
+} from '../../protocol/optimizer'
+import { compressBlock } from '../../wasm/lz4'
+import type { Clock } from '../clock'
+import { reedSolomon } from './codecs'
+import { DEFAULT_DEADLINE_MS, DEFAULT_K } from './defaults'
+import type { OptimizerMetrics } from './metrics'
+import { emptySenderStats, type SenderStats } from './stats'
+
+export interface OptimizerOptions {
+  /** Group packets into Reed-Solomon blocks and send parity (when redundancy m > 0). */
+  fec: boolean
+  /** LZ4-compress each packet that gets smaller by it. */
+  compression: boolean
+}
+
+export interface OptimizerSenderConfig {
+  clock: Clock
+  send: (datagram: Uint8Array) => void
+  /** Data packets per block, 1..32 (default 20). */
+  k?: number
+  /** Parity packets per full block to start with (default 0; see setRedundancy). */
+  m?: number
+  /** Longest time from a block's first packet to its parity, ms (default 4). */
+  deadlineMs?: number
+  fec?: boolean
+  compression?: boolean
+  /** Largest IP packet accepted (default OPTIMIZER_TUN_MTU); larger ones are refused. */
+  maxPacket?: number
+  /** The `path` label of this sender's metrics. */
+  pathLabel?: string
+  metrics?: OptimizerMetrics
+  /** Fixed session id (tests); default random, so a restart is a new session to the peer. */
+  session?: number
+  /**
+   * Arm a clock timer for each block's deadline (default true). Off, the owner calls tick();
+   * the throughput benchmark turns it off to measure the codec alone.
+   */
+  autoFlush?: boolean
+}
+
+export class OptimizerSender {
+  readonly stats: SenderStats = emptySenderStats()
+  readonly k: number
+  readonly deadlineMs: number
+  readonly maxPacket: number
+  readonly pathLabel: string
+  readonly #clock: Clock
+  readonly #send: (datagram: Uint8Array) => void
+  readonly #autoFlush: boolean
+  readonly #abort = new AbortController()
+  readonly #metrics: OptimizerMetrics | undefined
+  #options: OptimizerOptions
+  #m: number
+  #session: number
+  #block = 0
+  // The open block: how many data packets it has, the parity it was planned with (0 = none,
+  // then nothing is kept), and the stored payloads (views into the sent datagrams).
+  #count = 0
+  #plannedM = 0
+  #startedAt = 0
+  #longest = 0
+  readonly #payloads: Uint8Array[] = []
+  readonly #compressed: boolean[] = []
+  #timerArmed = false
+  #closed = false
+
+  constructor(config: OptimizerSenderConfig) {
+    this.k = config.k ?? DEFAULT_K
+    if (!Number.isInteger(this.k) || this.k < 1 || this.k > OPTIMIZER_MAX_K) {
+      throw new RangeError(`optimizer sender: k must be an integer 1..${OPTIMIZER_MAX_K}`)
+    }
+    this.deadlineMs = config.deadlineMs ?? DEFAULT_DEADLINE_MS
+    this.maxPacket = config.maxPacket ?? OPTIMIZER_TUN_MTU
+    this.pathLabel = config.pathLabel ?? 'default'
+    this.#clock = config.clock
+    this.#send = config.send
+    this.#autoFlush = config.autoFlush ?? true
+    this.#options = { fec: config.fec ?? true, compression: config.compression ?? true }
+    this.#m = clampM(config.m ?? 0)
+    this.#session = config.session ?? randomSession()
+    this.#metrics = config.metrics
+    this.#metrics?.attachSender(this)
+  }
+
+  get session(): number {
+    return this.#session
+  }
+
+  get options(): OptimizerOptions {
+    return { ...this.#options }
+  }
+
+  /** Parity packets per full block in use (0 with FEC off). */
+  get redundancy(): number {
+    return this.#options.fec ? this.#m : 0
+  }
+
+  /** Parity per full block from the next block on (a block keeps the plan it started with). */
+  setRedundancy(m: number): void {
+    this.#m = clampM(m)
+  }
+
+  /**
+   * Turning FEC on or off closes the open block first (its parity goes out now), so that the
+   * next packet starts a block planned under the new setting.
+   */
+  setOptions(options: Partial<OptimizerOptions>): void {
+    if (options.fec !== undefined && options.fec !== this.#options.fec && this.#count > 0) {
+      this.#finishBlock(false)
+    }
+    this.#options = { ...this.#options, ...options }
+  }
+
+  push(ip: Uint8Array): void {
+    if (this.#closed) return
+    if (ip.length === 0 || ip.length > this.maxPacket) {
+      this.stats.oversized++
+      return
+    }
+    const stats = this.stats
+    stats.packets++
+    stats.bytes += ip.length
+    let stored = ip
+    let compressed = false
+    if (this.#options.compression) {
+      const c = compressBlock(ip)
+      if (c.length < ip.length) {
+        stored = c
+        compressed = true
+        stats.compressedPackets++
+      }
+    }
+    stats.storedBytes += stored.length
+    if (this.#count === 0) this.#startBlock()
+    const datagram = new Uint8Array(OPTIMIZER_HEADER_LENGTH + stored.length)
+    writeOptimizerHeader(datagram, {
+      type: 'data',
+      compressed,
+      session: this.#session,
+      block: this.#block,
+      k: this.k,
+      m: this.#plannedM,
+      index: this.#count,
+    })
+    datagram.set(stored, OPTIMIZER_HEADER_LENGTH)
+    if (this.#plannedM > 0) {
+      this.#payloads.push(datagram.subarray(OPTIMIZER_HEADER_LENGTH))
+      this.#compressed.push(compressed)
+      if (stored.length > this.#longest) this.#longest = stored.length
+    }
+    this.#count++
+    stats.dataDatagrams++
+    stats.wireBytes += datagram.length
+    this.#send(datagram)
+    if (this.#count === this.k) this.#finishBlock(false)
+  }
+
+  /** Sends the open block's parity if its deadline has passed (the timer calls this too). */
+  tick(): void {
+    if (this.#closed || this.#count === 0 || this.#plannedM === 0) return
+    if (this.#clock.now() - this.#startedAt >= this.deadlineMs) this.#finishBlock(true)
+  }
+
+  /** Sends the open block's parity now and stops; idempotent. */
+  close(): void {
+    if (this.#closed) return
+    if (this.#count > 0) this.#finishBlock(false)
+    this.#closed = true
+    this.#abort.abort()
+    this.#metrics?.detachSender(this)
+  }
+
+  #startBlock(): void {
+    this.#plannedM = this.#options.fec ? this.#m : 0
+    if (this.#plannedM === 0) return
+    this.#startedAt = this.#clock.now()
+    this.#longest = 0
+    this.#armTimer()
+  }
+
+  #finishBlock(atDeadline: boolean): void {
+    const n = this.#count
+    if (this.#plannedM > 0 && n > 0) {
+      this.#sendParity(n, atDeadline)
+      this.#payloads.length = 0
+      this.#compressed.length = 0
+    }
+    this.stats.blocks++
+    this.#count = 0
+    this.#plannedM = 0
+    if (this.#block === 0xffffffff) {
+      // Block numbers are u32 and compared without wrap-around: a new session instead.
+      this.#session = randomSession()
+      this.#block = 0
+    } else {
+      this.#block++
+    }
+  }
+
+  /**
+   * A block closed early keeps the planned overhead ratio (m * n / k, rounded, at least one:
+   * a lone packet of sparse real-time traffic still gets a parity packet, i.e. a copy).
+   */
+  #sendParity(n: number, atDeadline: boolean): void {
+    const m = Math.min(OPTIMIZER_MAX_M, Math.max(1, Math.round((this.#plannedM * n) / this.k)))
+    const shardLength = OPTIMIZER_SHARD_PREFIX + this.#longest
+    const data = new Uint8Array(n * shardLength)
+    const shards: Uint8Array[] = []
+    for (let i = 0; i < n; i++) {
+      const payload = this.#payloads[i]!
+      const at = i * shardLength
+      const prefix = shardPrefix(payload.length, this.#compressed[i]!)
+      data[at] = prefix >> 8
+      data[at + 1] = prefix & 0xff
+      data.set(payload, at + OPTIMIZER_SHARD_PREFIX)
+      shards.push(data.subarray(at, at + shardLength))
+    }
+    const datagrams: Uint8Array[] = []
+    for (let j = 0; j < m; j++) {
+      const datagram = new Uint8Array(OPTIMIZER_HEADER_LENGTH + shardLength)
+      writeOptimizerHeader(datagram, {
+        type: 'parity',
+        compressed: false,
+        session: this.#session,
+        block: this.#block,
+        k: n,
+        m,
+        index: n + j,
+      })
+      datagrams.push(datagram)
+      // Parity is computed straight into the datagrams (encode overwrites the last m shards).
+      shards.push(datagram.subarray(OPTIMIZER_HEADER_LENGTH))
+    }
+    reedSolomon(n, m).encode(shards)
+    if (atDeadline) this.stats.deadlineFlushes++
+    for (const datagram of datagrams) {
+      this.stats.parityDatagrams++
+      this.stats.wireBytes += datagram.length
+      this.#send(datagram)
+    }
+  }
+
+  /** One timer at a time: it fires at the open block's deadline and re-arms for the next. */
+  #armTimer(): void {
+    if (!this.#autoFlush || this.#timerArmed || this.#closed) return
+    this.#timerArmed = true
+    const wait = Math.max(0, this.#startedAt + this.deadlineMs - this.#clock.now())
+    void this.#clock.sleep(wait, this.#abort.signal).then(() => {
+      this.#timerArmed = false
+      if (this.#closed) return
+      this.tick()
+      if (this.#count > 0 && this.#plannedM > 0) this.#armTimer()
+    })
+  }
+}
+
+function clampM(m: number): number {
+  if (!Number.isFinite(m)) return 0
+  return Math.min(OPTIMIZER_MAX_M, Math.max(0, Math.round(m)))
+}
+
+function randomSession(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]!
+}
