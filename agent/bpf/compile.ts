@@ -35,6 +35,11 @@ export interface ClassifierSpec {
   dscpRewrite?: Record<number, number>
   /** Class id -> paths for a `load-balance` class. */
   loadBalance?: Record<number, LoadBalancePath[]>
+  /**
+   * Class id -> LB_BUCKETS bucket marks already laid out (the running agent's ECMP,
+   * ecmp-plan.ts, keeps them stable); takes precedence over loadBalance.
+   */
+  lbMarks?: Record<number, number[]>
   /** Class ids balanced per packet rather than per flow. */
   perPacket?: number[]
   applications?: Record<string, AppSignature>
@@ -246,7 +251,11 @@ export function compilePolicies(spec: ClassifierSpec): ClassifierTables {
     const dscp = spec.dscpRewrite?.[c]
     const paths = spec.loadBalance?.[c]
     let lbMode: 0 | 1 | 2 = 0
-    if (paths?.length) {
+    const preset = spec.lbMarks?.[c]
+    if (preset?.some((m) => m !== 0)) {
+      lbMode = perPacket.has(c) ? 2 : 1
+      for (let k = 0; k < LB_BUCKETS; k++) lb[c * LB_BUCKETS + k] = preset[k] ?? 0
+    } else if (paths?.length) {
       const buckets = lbBuckets(paths)
       if (buckets.some((m) => m !== 0)) {
         lbMode = perPacket.has(c) ? 2 : 1
@@ -263,7 +272,7 @@ export function compilePolicies(spec: ClassifierSpec): ClassifierTables {
   }
   for (const p of policies) {
     const cls = spec.classOf?.[p.id] ?? policies.indexOf(p)
-    if (p.action.preference === 'load-balance' && !spec.loadBalance?.[cls]?.length)
+    if (p.action.preference === 'load-balance' && !spec.lbMarks && !spec.loadBalance?.[cls]?.length)
       warnings.push(`policy ${p.id}: load-balance without paths, using class ${cls}'s table`)
   }
 

@@ -76,6 +76,12 @@ export class ClassifierWiring {
   #rules = new Map<string, RuleSpec>()
   #classNames = new Map<number, string>()
   readonly #warned = new Set<string>()
+  /** The policies of the last reconfig, kept so that an ECMP change can rewrite the tables. */
+  #policies: ClassifierPolicy[] | undefined
+  /** ECMP buckets of load-balance classes (ecmp.ts); written with the policies. */
+  #balance: { marks: Record<number, number[]>; perPacket: number[] } = { marks: {}, perPacket: [] }
+  /** Table writes never interleave (a reconfig and an ECMP change may race). */
+  #writes: Promise<unknown> = Promise.resolve()
 
   constructor(options: ClassifierWiringOptions) {
     this.#c = options.classifier
@@ -146,13 +152,8 @@ export class ClassifierWiring {
         match: p.match,
         action: { preference: p.action.preference },
       }))
-    const tables = compilePolicies({ policies, classMarkBase: this.#markBase })
-    for (const w of tables.warnings) {
-      if (this.#warned.has(w)) continue
-      this.#warned.add(w)
-      this.#log.warn({}, `classifier: ${w}`)
-    }
-    const { updates, generation } = await this.#c.apply(tables)
+    this.#policies = policies
+    const { updates, generation } = await this.#write()
     const names = new Map<number, string>()
     const wanted: RuleSpec[] = []
     policies.slice(0, MAX_CLASSES).forEach((p, k) => {
@@ -168,6 +169,37 @@ export class ClassifierWiring {
     this.#classNames = names
     await this.#applyRules(wanted)
     this.#log.debug({ updates, generation, classes: wanted.length }, 'classifier tables written')
+  }
+
+  /**
+   * Sets the ECMP buckets of load-balance classes (class id -> LB_BUCKETS marks) and writes
+   * the tables at once (no reload; flows pick their bucket again on their next packet, and a
+   * bucket that kept its path keeps its flows there).
+   */
+  async setBalance(marks: Record<number, number[]>, perPacket: number[]): Promise<void> {
+    this.#balance = { marks, perPacket }
+    if (this.#state !== 'attached' || !this.#policies) return
+    await this.#write()
+  }
+
+  #write(): Promise<{ updates: number; generation: number }> {
+    const run = async () => {
+      const tables = compilePolicies({
+        policies: this.#policies ?? [],
+        classMarkBase: this.#markBase,
+        lbMarks: this.#balance.marks,
+        perPacket: this.#balance.perPacket,
+      })
+      for (const w of tables.warnings) {
+        if (this.#warned.has(w)) continue
+        this.#warned.add(w)
+        this.#log.warn({}, `classifier: ${w}`)
+      }
+      return this.#c.apply(tables)
+    }
+    const next = this.#writes.then(run, run)
+    this.#writes = next.catch(() => {})
+    return next
   }
 
   async #applyRules(wanted: RuleSpec[]): Promise<void> {

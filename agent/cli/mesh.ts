@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { Classifier, ClassifierWiring, withClassifier } from '../bpf'
+import { createDataplane, withDataplane } from '../bpf/dataplane'
 import type { Clock } from '../clock'
 import type { Engine } from '../engine/engine'
 import { createMeshEngine } from '../engine/mesh-engine'
@@ -108,8 +109,21 @@ export async function meshEngineFor(
     const built = await ensureClassifierObject()
     if (built !== true) wiring.unavailable(built)
     else if (await wiring.start()) monitor.steerMarkedClasses(true)
+    // ECMP and HTB shaping act on the classifier's marks: only with it attached.
+    const dataplane =
+      wiring.state === 'attached'
+        ? createDataplane({
+            monitor,
+            routing,
+            wiring,
+            logger,
+            interfacePrefix: options.interfacePrefix,
+            mode: options.mode,
+          })
+        : undefined
+    const classified = withClassifier(engine, wiring)
     return {
-      engine: withClassifier(engine, wiring),
+      engine: dataplane ? withDataplane(classified, dataplane) : classified,
       monitor,
       classifier: wiring,
       release: () => routing.close(),
