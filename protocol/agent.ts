@@ -95,6 +95,17 @@ export const modelRefSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256'),
 })
 
+/**
+ * GET /v1/agent/models/{id}: the model's manifest (models/<name>/model.json as shipped:
+ * features, horizon, threshold, input and output names) and its ONNX bytes in base64. The
+ * agent checks the bytes against the desired state's sha256 before using either.
+ */
+export const modelDocumentSchema = z.object({
+  id: modelIdSchema,
+  manifest: z.record(z.string(), z.unknown()),
+  onnx: z.base64(),
+})
+
 export const desiredStateSchema = z.object({
   protocolVersion: z.number().int(),
   revision: z.number().int().min(0),
@@ -147,6 +158,7 @@ export type DesiredPeer = z.infer<typeof desiredPeerSchema>
 export type DesiredUplink = z.infer<typeof desiredUplinkSchema>
 export type Heartbeat = z.infer<typeof heartbeatSchema>
 export type ModelRef = z.infer<typeof modelRefSchema>
+export type ModelDocument = z.infer<typeof modelDocumentSchema>
 
 /** Agent API paths (relative to the server URL). */
 export const AGENT_PATHS = {
