@@ -100,6 +100,17 @@ export class OptimizerReceiver {
     this.#metrics?.attachReceiver(this)
   }
 
+  /** Blocks waiting for data or parity, over all sessions (bounded; for tests and metrics). */
+  get openBlocks(): number {
+    let n = 0
+    for (const s of this.#sessions.values()) n += s.open.size
+    return n
+  }
+
+  get sessions(): number {
+    return this.#sessions.size
+  }
+
   /**
    * One datagram. `from` (e.g. the peer's address) lets a peer's new session retire its old
    * one: late datagrams of a retired session are then dropped as replays. The receiver keeps
@@ -126,6 +137,7 @@ export class OptimizerReceiver {
       this.#drop(verdict)
       return
     }
+    this.stats.accepted++
     this.#giveUpOutOfWindow(session)
     if (p.type === 'data') this.#onData(session, p, now)
     else this.#onParity(session, p, now)

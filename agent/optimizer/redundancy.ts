@@ -1,7 +1,9 @@
 /**
  * Adaptive FEC redundancy for one path: the parity per block (m of k) follows the loss the
  * path monitor measures. No parity on a clean path; from 5% to 20% overhead as loss rises
- * (at k = 20, m = 1..4). Hysteresis so it does not flap: a step up is taken at once (loss hurts
+ * (at k = 25, m = 1, 3, 4, 5). Each level is entered at the loss where the level below would
+ * leave more than 0.1% of a full block's packets unrecovered (binomial, docs/wanopt.md).
+ * Hysteresis so it does not flap: a step up is taken at once (loss hurts
  * now), a step down only after the loss has stayed below half the step's threshold for
  * `holdDownMs` (default 10 s).
  */
@@ -12,7 +14,7 @@ import { DEFAULT_K } from './defaults'
 export const REDUNDANCY_LEVELS: readonly { overhead: number; lossAtLeast: number }[] = [
   { overhead: 0, lossAtLeast: 0 },
   { overhead: 0.05, lossAtLeast: 0.001 },
-  { overhead: 0.1, lossAtLeast: 0.01 },
+  { overhead: 0.1, lossAtLeast: 0.006 },
   { overhead: 0.15, lossAtLeast: 0.025 },
   { overhead: 0.2, lossAtLeast: 0.04 },
 ]

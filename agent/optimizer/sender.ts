@@ -32,7 +32,7 @@ export interface OptimizerOptions {
 export interface OptimizerSenderConfig {
   clock: Clock
   send: (datagram: Uint8Array) => void
-  /** Data packets per block, 1..32 (default 20). */
+  /** Data packets per block, 1..32 (default 25). */
   k?: number
   /** Parity packets per full block to start with (default 0; see setRedundancy). */
   m?: number

@@ -43,6 +43,12 @@ export function emptyDrops(): DropCounts {
 
 export interface ReceiverStats {
   datagrams: number
+  /**
+   * Datagrams that passed parsing, the session check and the window; every other datagram is
+   * in `drops` (so datagrams = accepted + drops before acceptance). Accepted ones may still be
+   * dropped later as inconsistent, bad_shard or decompress_failed.
+   */
+  accepted: number
   /** IP packets delivered: received data packets plus recovered ones. */
   delivered: number
   deliveredBytes: number
@@ -66,6 +72,7 @@ export interface ReceiverStats {
 export function emptyReceiverStats(): ReceiverStats {
   return {
     datagrams: 0,
+    accepted: 0,
     delivered: 0,
     deliveredBytes: 0,
     recovered: 0,

@@ -1,0 +1,165 @@
+/**
+ * Property tests of the parser and the receiver: arbitrary bytes and mutated valid datagrams
+ * never make them throw or run long, and every datagram is accounted for (accepted or dropped
+ * with a known reason).
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  OPTIMIZER_DROP_REASONS,
+  type OptimizerDropReason,
+  parseOptimizerPacket,
+} from '../../protocol/optimizer'
+import { FakeClock } from '../clock/fake'
+import { OptimizerReceiver } from './receiver'
+import { OptimizerSender } from './sender'
+import { randomPacket, seededRandom, textPacket } from './testing'
+
+/** Reasons a datagram is refused before it is accepted (parse, session, window). */
+const BEFORE_ACCEPT: OptimizerDropReason[] = [
+  'truncated',
+  'oversized',
+  'bad_magic',
+  'bad_version',
+  'bad_type',
+  'malformed',
+  'duplicate',
+  'out_of_window',
+  'replay',
+]
+
+/** Valid datagrams of a few blocks (data + parity, some compressed) to mutate. */
+function validDatagrams(seed: number): Uint8Array[] {
+  const random = seededRandom(seed)
+  const wire: Uint8Array[] = []
+  const tx = new OptimizerSender({
+    clock: new FakeClock(),
+    send: (d) => wire.push(d),
+    k: 4,
+    m: 2,
+    session: 42,
+    autoFlush: false,
+  })
+  for (let i = 0; i < 10; i++) {
+    tx.push(i % 2 ? textPacket(20 + i * 30, random) : randomPacket(20 + i * 30, random))
+  }
+  tx.close()
+  return wire
+}
+
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(2000), bit: fc.nat(7) }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat(2000) }),
+  fc.record({ kind: fc.constant('set' as const), at: fc.nat(20), value: fc.nat(255) }),
+  fc.record({ kind: fc.constant('append' as const), bytes: fc.uint8Array({ maxLength: 40 }) }),
+)
+
+type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never
+
+function apply(d: Uint8Array, m: Mutation): Uint8Array {
+  const out = d.slice()
+  switch (m.kind) {
+    case 'flip': {
+      const at = m.at % out.length
+      out[at] = out[at]! ^ (1 << m.bit)
+      return out
+    }
+    case 'truncate':
+      return out.subarray(0, m.at % (out.length + 1))
+    case 'set':
+      if (m.at < out.length) out[m.at] = m.value
+      return out
+    case 'append': {
+      const longer = new Uint8Array(out.length + m.bytes.length)
+      longer.set(out)
+      longer.set(m.bytes, out.length)
+      return longer
+    }
+  }
+}
+
+function accounted(rx: OptimizerReceiver, pushed: number): void {
+  const s = rx.stats
+  expect(s.datagrams).toBe(pushed)
+  const refused = BEFORE_ACCEPT.reduce((n, r) => n + s.drops[r], 0)
+  expect(s.accepted + refused).toBe(pushed)
+}
+
+describe('optimizer parser (fuzz)', () => {
+  it('never throws on arbitrary bytes and names a known reason', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1600 }), (bytes) => {
+        const started = performance.now()
+        const r = parseOptimizerPacket(bytes)
+        expect(performance.now() - started).toBeLessThan(50)
+        if (!r.ok) expect(OPTIMIZER_DROP_REASONS).toContain(r.reason)
+        else expect(r.packet.payload.length).toBe(bytes.length - 16)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('never throws on arbitrary bytes behind a valid header', () => {
+    const header = validDatagrams(1)[0]!.subarray(0, 16)
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1400 }), fc.nat(15), fc.nat(255), (tail, at, v) => {
+        const bytes = new Uint8Array(16 + tail.length)
+        bytes.set(header)
+        bytes[at] = v
+        bytes.set(tail, 16)
+        const r = parseOptimizerPacket(bytes)
+        if (!r.ok) expect(OPTIMIZER_DROP_REASONS).toContain(r.reason)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})
+
+describe('optimizer receiver (fuzz)', () => {
+  it('survives and counts arbitrary datagrams', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 1500 }), { maxLength: 40 }), (list) => {
+        const clock = new FakeClock()
+        const rx = new OptimizerReceiver({ clock, deliver: () => {} })
+        for (const d of list) rx.push(d)
+        accounted(rx, list.length)
+        rx.close()
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('survives and counts mutated, reordered and repeated valid datagrams', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(1000),
+        fc.array(fc.record({ pick: fc.nat(100), mutate: fc.option(mutation), wait: fc.nat(30) }), {
+          maxLength: 60,
+        }),
+        (seed, steps) => {
+          const valid = validDatagrams(seed)
+          const clock = new FakeClock()
+          const delivered: Uint8Array[] = []
+          const rx = new OptimizerReceiver({
+            clock,
+            deliver: (p) => delivered.push(p),
+            maxOpenBlocks: 4,
+          })
+          for (const step of steps) {
+            const d = valid[step.pick % valid.length]!
+            rx.push(step.mutate ? apply(d, step.mutate) : d.slice())
+            clock.advance(step.wait)
+            if (step.wait > 25) rx.tick()
+          }
+          accounted(rx, steps.length)
+          expect(rx.openBlocks).toBeLessThanOrEqual(4)
+          // Delivered packets are bounded by the max packet size.
+          for (const p of delivered) expect(p.length).toBeLessThanOrEqual(rx.maxPacket)
+          rx.close()
+          expect(rx.openBlocks).toBe(0)
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+})
