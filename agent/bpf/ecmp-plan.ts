@@ -151,6 +151,11 @@ export interface EcmpPlan {
   perPacket: number[]
   routes: WantedRoute[]
   rules: RuleSpec[]
+  /**
+   * Tables of pairs that just left (their buckets moved): pointed at the class's primary
+   * path until the new buckets are written, so flows still marked for them are not lost.
+   */
+  retiring: WantedRoute[]
   /** Class id -> { "i-j": share of buckets } for logs and tests. */
   shares: Record<number, Record<string, number>>
   warnings: string[]
@@ -169,6 +174,7 @@ export class EcmpPlanner {
       perPacket: [],
       routes: [],
       rules: [],
+      retiring: [],
       shares: {},
       warnings: [],
     }
@@ -201,7 +207,18 @@ export class EcmpPlanner {
       const buckets = stableBuckets(this.#buckets.get(cls) ?? [], byIndex)
       // Indexes of pairs that left are free again once no bucket points at them.
       const inUse = new Set(buckets.filter((p) => p >= 0))
-      for (const [pair, p] of index) if (!inUse.has(p)) index.delete(pair)
+      const wasUsed = new Set(this.#buckets.get(cls) ?? [])
+      for (const [pair, p] of index) {
+        if (inUse.has(p)) continue
+        index.delete(pair)
+        if (!wasUsed.has(p)) continue
+        for (const d of decisions) {
+          if (!d.path) continue
+          const dev = interfaceName(input.interfacePrefix, d.path.localSlot, d.path.remoteSlot)
+          for (const dst of input.allowedIps.get(d.peerSiteId) ?? [])
+            out.retiring.push({ table: ecmpTable(cls, p), dst, dev })
+        }
+      }
       if (inUse.size === 0) {
         this.#buckets.delete(cls)
         return

@@ -99,7 +99,7 @@ export class EcmpSteering {
       rulePriority: this.#priority,
     })
     for (const w of plan.warnings) this.#log.warn({}, w)
-    await this.#applier.replace(plan.routes)
+    await this.#applier.replace([...plan.routes, ...plan.retiring])
     const marks = JSON.stringify([plan.marks, plan.perPacket])
     if (marks !== this.#lastMarks) {
       await this.#applier.rules([...this.#rules, ...plan.rules])

@@ -2,7 +2,7 @@
  * Traffic for the classifier lab, run inside a namespace (`ip netns exec NS tsx this ...`):
  *   udp-send HOST PORT SPORT COUNT KIND   KIND: sip | rtp | plain
  *   udp-flows HOST PORT SPORT0 NFLOWS COUNT
- *   udp-blast HOST PORT SECONDS MBPS
+ *   udp-blast HOST PORT SECONDS MBPS [SIZE]   SIZE: datagram bytes (default 1400)
  *   tls-server PORT CERT KEY              prints "ready", counts bytes, answers with the count
  *   tls-client HOST PORT SERVERNAME BYTES prints the server's count
  * Every loop is bounded; every socket closes.
@@ -44,10 +44,10 @@ async function udpFlows(host: string, port: number, sport0: number, nflows: numb
   for (let f = 0; f < nflows; f++) await udpSend(host, port, sport0 + f, count, 'plain')
 }
 
-async function udpBlast(host: string, port: number, seconds: number, mbps: number) {
+async function udpBlast(host: string, port: number, seconds: number, mbps: number, size = 1400) {
   const sock = createSocket('udp4')
-  const buf = Buffer.alloc(1400)
-  const perMs = (mbps * 1e6) / 8 / 1400 / 1000
+  const buf = Buffer.alloc(size)
+  const perMs = (mbps * 1e6) / 8 / size / 1000
   const start = Date.now()
   let sent = 0
   while (Date.now() - start < seconds * 1000) {
@@ -98,7 +98,7 @@ function tlsClient(host: string, port: number, servername: string, bytes: number
 const n = (i: number) => Number(args[i])
 if (mode === 'udp-send') await udpSend(args[0]!, n(1), n(2), n(3), args[4] ?? 'plain')
 else if (mode === 'udp-flows') await udpFlows(args[0]!, n(1), n(2), n(3), n(4))
-else if (mode === 'udp-blast') await udpBlast(args[0]!, n(1), n(2), n(3))
+else if (mode === 'udp-blast') await udpBlast(args[0]!, n(1), n(2), n(3), args[4] ? n(4) : 1400)
 else if (mode === 'tls-server') tlsServer(n(0), args[1]!, args[2]!)
 else if (mode === 'tls-client') tlsClient(args[0]!, n(1), args[2]!, n(3))
 else {

@@ -1,0 +1,317 @@
+/**
+ * Issue 10, ECMP and QoS in the running agent: the real control plane and the real agent CLI
+ * (`run --lan-interface`) on two sites, site 0 with two uplinks (40 and 20 Mbit/s), site 1
+ * with one, so site 0 has two paths to site 1 with capacities 2:1.
+ * - a `load-balance` policy: 100 UDP flows from LAN host 0 spread over the two tunnels by
+ *   weight (within 15%), each flow on one path (its flow entry has one path mark, and the
+ *   tunnels' packet counters add up flow by flow);
+ * - the path of uplink 1 goes down: the weights follow, new flows all take uplink 0;
+ * - a policy with `qos: {rateMbps: 8, ceilMbps: 8}` holds its class at 8 Mbit/s on the
+ *   uplink's HTB (an ifb fed by the tunnels' egress) while another class takes the rest;
+ * - SIGTERM removes the ECMP rules, the ifb devices and the classifier.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import {
+  CLASSIFIER_RULE_PRIORITY,
+  decodeFlow,
+  ECMP_MARK_BASE,
+  type FlowEntry,
+  fromHexList,
+  htbMinor,
+  ifbName,
+  isEcmpTable,
+} from '../../agent/bpf'
+import { traffic } from './bpf-lab'
+import { CliAgent, enrollSite } from './cli-agent'
+import { LabControlPlane } from './control-plane'
+import { pollUntil, run } from './exec'
+import { cleanupStale, Lab, type LabSite, labLeftovers } from './harness'
+
+const BFD_ARGS = ['--bfd-interval-ms', '50', '--bfd-multiplier', '3']
+const BW = [40, 20] as const
+const CAP_MBIT = 8
+const ECMP_PORT = 5300
+let lab: Lab
+let cp: LabControlPlane
+let dir: string
+const agents: CliAgent[] = []
+const figures: Record<string, unknown> = {}
+const log = (m: string) => {
+  if (process.env.LAB_VERBOSE) console.log(m)
+}
+const site = (i: number): LabSite => lab.site(i)
+const tunnel = (slot: number) => `${site(0).wgPrefix}${slot}-0`
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function txPackets(): Promise<[number, number]> {
+  const res = await lab.exec(site(0).ns, 'ip', ['-j', '-s', 'link', 'show'])
+  const links = JSON.parse(res.stdout) as { ifname: string; stats64: { tx: { packets: number } } }[]
+  const get = (name: string) => links.find((l) => l.ifname === name)?.stats64.tx.packets ?? 0
+  return [get(tunnel(0)), get(tunnel(1))]
+}
+
+/** The agent's flow table, read from the program attached on site 0's LAN interface. */
+async function flows(): Promise<FlowEntry[]> {
+  const ns = site(0).ns
+  const filters = JSON.parse(
+    (await lab.exec(ns, 'tc', ['-j', 'filter', 'show', 'dev', lab.names.lanIf, 'ingress'])).stdout,
+  ) as { options?: { prog?: { id?: number } } }[]
+  const progId = filters.find((f) => f.options?.prog?.id)?.options?.prog?.id
+  if (progId === undefined) throw new Error('no classifier on the LAN interface')
+  const bpftool = (args: string[]) =>
+    run('nsenter', [`--net=/var/run/netns/${ns}`, 'bpftool', '-j', ...args])
+  const prog = JSON.parse((await bpftool(['prog', 'show', 'id', String(progId)])).stdout) as {
+    map_ids: number[]
+  }
+  for (const id of prog.map_ids) {
+    const info = JSON.parse((await bpftool(['map', 'show', 'id', String(id)])).stdout)
+    if (info.name !== 'pt_flows') continue
+    const dump = JSON.parse((await bpftool(['map', 'dump', 'id', String(id)])).stdout) as {
+      key: unknown
+      value: unknown
+    }[]
+    return dump.map((e) => decodeFlow(fromHexList(e.key), fromHexList(e.value)))
+  }
+  throw new Error('no pt_flows map')
+}
+
+/** The latest ECMP shares the agent logged: {"0-0": 0.67, "1-0": 0.33} for the class. */
+function shares(a: CliAgent): Record<string, number> | undefined {
+  const last = a
+    .entries()
+    .filter((e) => e.msg === 'ecmp buckets')
+    .at(-1)
+  const all = last?.shares as Record<string, Record<string, number>> | undefined
+  return all?.['2']
+}
+
+async function ecmpRules(): Promise<{ priority: number; fwmark?: string; table?: string }[]> {
+  const res = await lab.exec(site(0).ns, 'ip', ['-j', '-4', 'rule', 'show'])
+  return (JSON.parse(res.stdout || '[]') as { priority: number; table?: string }[]).filter(
+    (r) => r.priority === CLASSIFIER_RULE_PRIORITY && isEcmpTable(Number(r.table)),
+  )
+}
+
+/** Sent bytes per HTB class minor on a device (iproute2 6.1 prints no JSON for htb). */
+async function htbSent(dev: string): Promise<Map<number, number>> {
+  const out = await lab.exec(site(0).ns, 'tc', ['-s', 'class', 'show', 'dev', dev])
+  const sent = new Map<number, number>()
+  const re = /class htb 1:([0-9a-f]+) [\s\S]*?Sent (\d+) bytes/g
+  for (const m of out.stdout.matchAll(re)) sent.set(Number.parseInt(m[1] ?? '0', 16), Number(m[2]))
+  return sent
+}
+
+/** The local slot class table `table` sends site 1's LAN through. */
+async function classSlot(table: number): Promise<number | undefined> {
+  const res = await lab.exec(site(0).ns, 'ip', ['-j', 'route', 'show', 'table', String(table)])
+  const routes = JSON.parse(res.stdout || '[]') as { dst: string; dev: string }[]
+  const r = routes.find((x) => x.dst === site(1).lanPrefix)
+  const m = r ? /(\d+)-(\d+)$/.exec(r.dev) : null
+  return m ? Number(m[1]) : undefined
+}
+
+beforeAll(async () => {
+  await cleanupStale()
+  lab = await Lab.create({ sites: 2, uplinks: [2, 1], log })
+  dir = await mkdtemp(join(tmpdir(), `patronus-lab-${lab.runId}-`))
+  cp = new LabControlPlane(lab, dir)
+  await cp.start()
+  // Class order = priority order: capped 0, rest 1, spread 2.
+  for (const p of [
+    {
+      name: 'capped',
+      priority: 10,
+      match: { protocols: ['udp'], ports: [5201] },
+      action: {
+        preference: 'highest-bandwidth',
+        qos: { rateMbps: CAP_MBIT, ceilMbps: CAP_MBIT, priority: 0 },
+      },
+    },
+    {
+      name: 'rest',
+      priority: 20,
+      match: { protocols: ['udp'], ports: [5202] },
+      action: { preference: 'highest-bandwidth' },
+    },
+    {
+      name: 'spread',
+      priority: 30,
+      match: { protocols: ['udp'], ports: [ECMP_PORT] },
+      action: { preference: 'load-balance' },
+    },
+  ]) {
+    const res = await cp.api('POST', '/v1/policies', p)
+    if (res.status !== 201) throw new Error(`policy ${p.name}: ${JSON.stringify(res.body)}`)
+  }
+  for (const i of [0, 1]) {
+    const { siteId, token } = await cp.createSite(`ecmp-${i}`, [site(i).lanPrefix])
+    await enrollSite(lab, site(i), cp.url, token, join(dir, `site${i}`))
+    const list = await cp.api('GET', `/v1/sites/${siteId}/uplinks`)
+    for (const u of list.body.items as { id: string; slot: number }[]) {
+      const bandwidthMbps = i === 0 ? BW[u.slot as 0 | 1] : 1000
+      const res = await cp.api('PATCH', `/v1/uplinks/${u.id}`, { bandwidthMbps })
+      if (res.status !== 200) throw new Error(`uplink bandwidth: ${JSON.stringify(res.body)}`)
+    }
+  }
+  for (const i of [0, 1]) {
+    agents[i] = CliAgent.start(lab, site(i), join(dir, `site${i}`), {
+      longPollSeconds: 5,
+      extraArgs: [...BFD_ARGS, ...(i === 0 ? ['--lan-interface', lab.names.lanIf] : [])],
+    })
+  }
+}, 120_000)
+
+afterAll(async () => {
+  const runId = lab?.runId
+  try {
+    for (const a of agents) await a?.stop(lab).catch(() => {})
+    await cp?.stop().catch(() => {})
+    await lab?.destroy()
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true })
+  }
+  console.log(`ecmp/qos figures: ${JSON.stringify(figures)}`)
+  const left = await labLeftovers(runId)
+  expect(left).toEqual({ namespaces: [], sockets: [], processes: [], nftTables: [] })
+}, 90_000)
+
+describe('ECMP and HTB shaping in the running agent (2 paths, 40 and 20 Mbit/s)', () => {
+  test('100 flows of a load-balance class spread 2:1 over the two paths, each on one', async () => {
+    const a = agents[0] as CliAgent
+    const spread = await pollUntil(
+      'ECMP over both paths',
+      async () => {
+        if (!a.running) throw new Error('agent 0 exited')
+        const s = shares(a)
+        return s && Object.keys(s).length === 2 ? s : undefined
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent log:\n${a.logs.slice(-4000)}`)
+    })
+    figures.shares = spread
+    expect(spread['0-0']).toBeCloseTo(2 / 3, 1)
+    const before = await txPackets()
+    const res = await traffic(site(0).hostNs, [
+      'udp-flows',
+      site(1).lanHost,
+      String(ECMP_PORT),
+      '20000',
+      '100',
+      '4',
+    ])
+    expect(res.code).toBe(0)
+    await sleep(300)
+    const after = await txPackets()
+    const ours = (await flows()).filter((f) => f.dport === ECMP_PORT && f.sport >= 20000)
+    expect(ours.length).toBe(100)
+    // Flows per mark. A path's index in the class is allocated as paths come up, so which
+    // mark is which tunnel is learnt from the tunnels' counters, not assumed.
+    const slotOfMark = new Map<number, number>()
+    const on = [0, 0]
+    for (const f of ours) {
+      expect(f.packets).toBe(4)
+      expect(f.mark & 0xfff0).toBe(ECMP_MARK_BASE | 0x20)
+      slotOfMark.set(f.mark, (slotOfMark.get(f.mark) ?? 0) + 1)
+    }
+    expect(slotOfMark.size).toBe(2)
+    const sent = [after[0] - before[0], after[1] - before[1]]
+    figures.tunnelPackets = sent
+    // Each mark's flows x 4 packets must equal one tunnel's count: every flow stayed on one path.
+    const counts = [...slotOfMark.values()].map((n) => n * 4)
+    const matches = (x: number, y: number) => Math.abs(x - y) <= 3
+    const direct =
+      matches(counts[0] ?? -1, sent[0] ?? -2) && matches(counts[1] ?? -1, sent[1] ?? -2)
+    const swapped =
+      matches(counts[0] ?? -1, sent[1] ?? -2) && matches(counts[1] ?? -1, sent[0] ?? -2)
+    expect(direct || swapped, `flows per mark ${counts} vs tunnel packets ${sent}`).toBe(true)
+    on[0] = Math.round((sent[0] ?? 0) / 4)
+    on[1] = Math.round((sent[1] ?? 0) / 4)
+    figures.flowsPerPath = on
+    expect(Math.abs((on[0] ?? 0) / 100 - 2 / 3)).toBeLessThanOrEqual(0.15)
+  }, 90_000)
+
+  test('a member path goes down: the buckets follow, new flows all take the other path', async () => {
+    const a = agents[0] as CliAgent
+    await lab.impair(0, 1, { blackhole: true })
+    try {
+      const s = await pollUntil(
+        'ECMP on uplink 0 only',
+        async () => {
+          const x = shares(a)
+          return x && Object.keys(x).length === 1 && x['0-0'] === 1 ? x : undefined
+        },
+        { timeoutMs: 15_000, intervalMs: 100 },
+      )
+      expect(s).toEqual({ '0-0': 1 })
+      const before = await txPackets()
+      const res = await traffic(site(0).hostNs, [
+        'udp-flows',
+        site(1).lanHost,
+        String(ECMP_PORT),
+        '21000',
+        '30',
+        '4',
+      ])
+      expect(res.code).toBe(0)
+      await sleep(300)
+      const after = await txPackets()
+      figures.afterDown = [after[0] - before[0], after[1] - before[1]]
+      expect(after[0] - before[0]).toBeGreaterThanOrEqual(120)
+      expect(after[1] - before[1]).toBeLessThanOrEqual(3)
+    } finally {
+      await lab.impair(0, 1, {})
+    }
+  }, 60_000)
+
+  test('HTB holds the capped class at its rate while another class uses the rest', async () => {
+    const capSlot = await classSlot(7300)
+    const restSlot = await classSlot(7301)
+    expect(capSlot).toBeDefined()
+    expect(restSlot).toBe(capSlot)
+    const slot = capSlot as 0 | 1
+    const ifb = ifbName(site(0).wgPrefix, slot)
+    const uplinkMbit = BW[slot]
+    const blasts = Promise.all([
+      traffic(site(0).hostNs, ['udp-blast', site(1).lanHost, '5201', '5', '20', '1200'], 40_000),
+      traffic(site(0).hostNs, ['udp-blast', site(1).lanHost, '5202', '5', '45', '1200'], 40_000),
+    ])
+    await sleep(1_500) // the queues fill first: measure the steady state
+    const t0 = performance.now()
+    const b0 = await htbSent(ifb)
+    await sleep(2_500)
+    const b1 = await htbSent(ifb)
+    const secs = (performance.now() - t0) / 1000
+    await blasts
+    const rate = (minor: number) => (((b1.get(minor) ?? 0) - (b0.get(minor) ?? 0)) * 8) / secs / 1e6
+    const capped = rate(htbMinor(0))
+    const rest = rate(0xff)
+    figures.htb = { uplinkMbit, capped: capped.toFixed(1), rest: rest.toFixed(1) }
+    expect(Math.abs(capped - CAP_MBIT) / CAP_MBIT).toBeLessThanOrEqual(0.15)
+    // The rest: what the uplink leaves (it offered more than that).
+    expect(rest).toBeGreaterThan((uplinkMbit - CAP_MBIT) * 0.8)
+    expect(capped + rest).toBeLessThan(uplinkMbit * 1.1)
+  }, 60_000)
+
+  test('SIGTERM removes the ECMP rules, the ifb devices and the classifier', async () => {
+    const a = agents[0] as CliAgent
+    expect((await ecmpRules()).length).toBeGreaterThan(0)
+    expect(await a.stop(lab)).toBe(0)
+    expect(await ecmpRules()).toEqual([])
+    const links = await lab.exec(site(0).ns, 'ip', ['-j', 'link', 'show'])
+    const names = (JSON.parse(links.stdout) as { ifname: string }[]).map((l) => l.ifname)
+    expect(names.filter((n) => n.startsWith(`${site(0).wgPrefix}q`))).toEqual([])
+    const filters = await lab.exec(site(0).ns, 'tc', [
+      '-j',
+      'filter',
+      'show',
+      'dev',
+      lab.names.lanIf,
+      'ingress',
+    ])
+    expect(filters.stdout.includes('pt_classify')).toBe(false)
+  }, 60_000)
+})
