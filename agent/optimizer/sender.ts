@@ -148,7 +148,7 @@ export class OptimizerSender {
     }
     stats.storedBytes += stored.length
     if (this.#count === 0) this.#startBlock()
-    const datagram = new Uint8Array(OPTIMIZER_HEADER_LENGTH + stored.length)
+    const datagram = allocDatagram(OPTIMIZER_HEADER_LENGTH + stored.length)
     writeOptimizerHeader(datagram, {
       type: 'data',
       compressed,
@@ -233,7 +233,7 @@ export class OptimizerSender {
     }
     const datagrams: Uint8Array[] = []
     for (let j = 0; j < m; j++) {
-      const datagram = new Uint8Array(OPTIMIZER_HEADER_LENGTH + shardLength)
+      const datagram = allocDatagram(OPTIMIZER_HEADER_LENGTH + shardLength)
       writeOptimizerHeader(datagram, {
         type: 'parity',
         compressed: false,
@@ -268,6 +268,15 @@ export class OptimizerSender {
       if (this.#count > 0 && this.#plannedM > 0) this.#armTimer()
     })
   }
+}
+
+/**
+ * Every byte of a datagram is written (header, then payload or parity), so it can come from
+ * Node's pooled, unzeroed allocator: a fresh typed array of this size costs about a microsecond
+ * (its own backing store), a large share of the per-packet budget at 100k packets/s.
+ */
+function allocDatagram(length: number): Uint8Array {
+  return Buffer.allocUnsafe(length)
 }
 
 function clampM(m: number): number {

@@ -1,0 +1,168 @@
+/**
+ * The WAN optimizer's per-core throughput: sender and receiver in one thread (no sockets),
+ * 1,000-byte packets, half text-like (compressible) and half random (not), with FEC at the 5%
+ * setting (k = 25, m = 1) and compression on. Compared in the same run, alternating rounds
+ * (bench/wasm/measure.ts), with:
+ * - baseline: the same sender and receiver with FEC and compression off (framing, window and
+ *   copies only), i.e. what the optimizer costs over a plain tunnel of its own;
+ * - copy: one copy of each packet (Node's pooled allocator, as the optimizer's datagrams use),
+ *   the floor any userspace forwarder pays;
+ * - recovery: the optimizer at the same setting losing one data packet per block, so every
+ *   block is rebuilt from parity (the receiver's worst steady case at that setting).
+ * `bench/wanopt.ts` (the lab benchmark) calls `measureThroughput`; run alone, this prints JSON:
+ * `npx tsx bench/wanopt/throughput.ts`.
+ */
+import { pathToFileURL } from 'node:url'
+import { OptimizerReceiver, OptimizerSender, parityFor } from '../../agent/optimizer/index.js'
+import { randomPacket, seededRandom, textPacket } from '../../agent/optimizer/testing.js'
+import { race } from '../wasm/measure.js'
+
+export const PACKET_BYTES = 1000
+const BATCH = 1000
+const POOL = 64
+
+export interface Rate {
+  pps: number
+  mbps: number
+}
+
+export interface ThroughputFigures {
+  packetBytes: number
+  k: number
+  m: number
+  /** Sender + receiver, FEC (k, m) and compression on, mixed data. */
+  optimizer: Rate
+  /** Same with FEC and compression off. */
+  baseline: Rate
+  /** One packet copy, no optimizer. */
+  copy: Rate
+  /** Optimizer with one data packet lost per block, rebuilt from parity. */
+  recovery: Rate
+  /** Optimizer pps over baseline pps. */
+  optimizerOverBaseline: number
+  /** Datagram bytes over payload bytes for the mixed data (headers + parity - compression). */
+  wireOverPayload: number
+  goalPps: number
+  goalMet: boolean
+}
+
+/** Time for a codec that is never left waiting: no timers, blocks close at k packets. */
+const benchClock = {
+  now: () => performance.now(),
+  sleep: () => Promise.resolve(),
+}
+
+function mixedPackets(): Uint8Array[] {
+  const random = seededRandom(2026)
+  return Array.from({ length: POOL }, (_, i) =>
+    i % 2 ? textPacket(PACKET_BYTES, random) : randomPacket(PACKET_BYTES, random),
+  )
+}
+
+interface Pipe {
+  op: () => void
+  sender: OptimizerSender
+  receiver: OptimizerReceiver
+  delivered: () => number
+}
+
+/** A sender feeding a receiver directly; `loseEvery` drops that data index of each block. */
+function pipe(fec: boolean, compression: boolean, k: number, m: number, loseIndex = -1): Pipe {
+  const packets = mixedPackets()
+  let delivered = 0
+  const receiver = new OptimizerReceiver({
+    clock: benchClock,
+    // Codec cost only: a scheduler pause on this shared machine must not expire a block.
+    deadlineMs: 60_000,
+    deliver: () => {
+      delivered++
+    },
+  })
+  let index = 0
+  const sender = new OptimizerSender({
+    clock: benchClock,
+    k,
+    m,
+    fec,
+    compression,
+    autoFlush: false,
+    send: (d) => {
+      // Byte 3 is the type (1 = data) and byte 7 the index in the block (protocol/optimizer.ts).
+      if (loseIndex >= 0 && d[3] === 1 && d[7] === loseIndex) return
+      receiver.push(d)
+    },
+  })
+  return {
+    sender,
+    receiver,
+    delivered: () => delivered,
+    op: () => {
+      for (let i = 0; i < BATCH; i++) {
+        sender.push(packets[index]!)
+        index = (index + 1) % POOL
+      }
+    },
+  }
+}
+
+function rate(pps: number): Rate {
+  return { pps: Math.round(pps), mbps: Math.round((pps * PACKET_BYTES * 8) / 1e5) / 10 }
+}
+
+export async function measureThroughput(roundMs = 400): Promise<ThroughputFigures> {
+  const k = 25
+  const m = parityFor(0.05, k)
+  const optimizer = pipe(true, true, k, m)
+  const baseline = pipe(false, false, k, m)
+  const recovery = pipe(true, true, k, m, 3)
+  const packets = mixedPackets()
+  let sink = 0
+  let at = 0
+  const copy = () => {
+    for (let i = 0; i < BATCH; i++) {
+      sink += Buffer.from(packets[at]!)[0]!
+      at = (at + 1) % POOL
+    }
+  }
+  const best = await race(
+    [
+      { name: 'optimizer', op: optimizer.op, units: BATCH },
+      { name: 'baseline', op: baseline.op, units: BATCH },
+      { name: 'copy', op: copy, units: BATCH },
+      { name: 'recovery', op: recovery.op, units: BATCH },
+    ],
+    roundMs,
+  )
+  // The pipes must have delivered everything they were given (the bench measures real work).
+  for (const [name, p] of Object.entries({ optimizer, baseline, recovery })) {
+    p.sender.close()
+    if (p.delivered() !== p.sender.stats.packets || p.receiver.stats.drops.duplicate > 0) {
+      throw new Error(
+        `wanopt throughput: ${name} delivered ${p.delivered()} of ${p.sender.stats.packets}: ${JSON.stringify(p.receiver.stats)}`,
+      )
+    }
+  }
+  if (recovery.receiver.stats.recovered === 0) {
+    throw new Error('wanopt throughput: the recovery pipe rebuilt nothing')
+  }
+  if (sink < 0) throw new Error('unreachable') // keeps the copies from being optimised away
+  const s = optimizer.sender.stats
+  const pps = best.optimizer!
+  return {
+    packetBytes: PACKET_BYTES,
+    k,
+    m,
+    optimizer: rate(pps),
+    baseline: rate(best.baseline!),
+    copy: rate(best.copy!),
+    recovery: rate(best.recovery!),
+    optimizerOverBaseline: Math.round((pps / best.baseline!) * 100) / 100,
+    wireOverPayload: Math.round((s.wireBytes / s.bytes) * 1000) / 1000,
+    goalPps: 100_000,
+    goalMet: pps >= 100_000,
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await measureThroughput(), null, 2))
+}
