@@ -31,9 +31,31 @@ export const activePathSchema = z.strictObject({
   since: z.number().int().min(0),
 })
 
+const counterFields = {
+  packets: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+}
+
+/**
+ * What the site's eBPF classifier saw since the agent's previous report (deltas, so the
+ * control plane sums them into rollups; a restarted classifier starts from zero again):
+ * per policy class (a policy id, or "default" for unmatched traffic) and per recognised
+ * application (tls, http, ssh, dns, sip, rtp or a named one).
+ */
+export const classTrafficSchema = z.strictObject({
+  /** End of the interval the deltas cover, epoch milliseconds. */
+  at: z.number().int().min(0),
+  classes: z.array(z.strictObject({ class: z.string().min(1).max(64), ...counterFields })).max(64),
+  applications: z
+    .array(z.strictObject({ application: z.string().min(1).max(64), ...counterFields }))
+    .max(256),
+})
+
 export const telemetryBatchSchema = z.strictObject({
   samples: z.array(pathSampleSchema).max(2000),
   activePaths: z.array(activePathSchema).max(2000).default([]),
+  /** Optional: only agents running the eBPF classifier send it (issue 10). */
+  traffic: classTrafficSchema.optional(),
 })
 
 export const EVENT_TYPES = [
@@ -84,6 +106,7 @@ export const agentEventBatchSchema = z.strictObject({
 export type PathKey = z.infer<typeof pathKeySchema>
 export type PathSample = z.infer<typeof pathSampleSchema>
 export type TelemetryBatch = z.infer<typeof telemetryBatchSchema>
+export type ClassTraffic = z.infer<typeof classTrafficSchema>
 export type AgentEvent = z.infer<typeof agentEventSchema>
 export type EventType = (typeof EVENT_TYPES)[number]
 export type Severity = z.infer<typeof severitySchema>

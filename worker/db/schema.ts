@@ -318,6 +318,28 @@ export const pathRollups = sqliteTable(
 )
 
 /**
+ * What a site's eBPF classifier saw (issue 10): one-minute rollups of the agents' deltas per
+ * policy class (kind `class`, name = policy id or `default`) and per application (kind
+ * `application`). Sums, like path_rollups_1m, so any coarser step aggregates exactly.
+ */
+export const trafficRollups = sqliteTable(
+  'traffic_rollups_1m',
+  {
+    siteId: text('site_id').notNull(),
+    kind: text('kind', { enum: ['class', 'application'] }).notNull(),
+    name: text('name').notNull(),
+    minute: integer('minute').notNull(),
+    packets: integer('packets').notNull(),
+    bytes: integer('bytes').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.siteId, t.kind, t.name, t.minute] }),
+    index('traffic_rollups_site_minute_idx').on(t.siteId, t.minute),
+    index('traffic_rollups_minute_idx').on(t.minute),
+  ],
+)
+
+/**
  * Webhook endpoints (issue 7). The signing secret must be kept in clear to compute HMACs;
  * it is returned only by create and rotate-secret. During a rotation the previous secret
  * keeps signing (a second signature) until `previous_secret_expires_at`.
