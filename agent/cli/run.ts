@@ -28,6 +28,7 @@ import { AGENT_VERSION } from '../version'
 import { commonOptions, parse, stateDirFrom, UsageError } from './args'
 import { type CliIo, EXIT } from './io'
 import { DEFAULT_INTERFACE_PREFIX, type MeshRunOptions, meshEngineFor } from './mesh'
+import { wirePrediction } from './predict'
 
 export const RUN_HELP = `Usage: patronus-agent run [options]
 
@@ -200,12 +201,26 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const built = mesh
     ? await meshEngineFor(paths, mesh, engineLogger, io.clock)
     : { engine: new RecordingEngine(engineLogger), release: () => {} }
+  // Failure prediction (issue 9) rides on the path monitor: none in dry-run.
+  const prediction = built.monitor
+    ? wirePrediction({
+        engine: built.engine,
+        monitor: built.monitor,
+        stateDir: paths.dir,
+        serverUrl: enrollment.serverUrl,
+        signer,
+        fetch: tracedFetch(io.fetch),
+        clock: io.clock,
+        logger,
+      })
+    : undefined
   let metrics: MetricsServer | undefined
   const tracing = startAgentTracing(io.env)
   try {
     if (metricsListen && built.monitor) {
       const registry = new Registry()
       registerMonitorMetrics(registry, built.monitor)
+      prediction?.register(registry)
       if (built.classifier) registerClassifierMetrics(registry, built.classifier)
       try {
         metrics = await startMetricsServer(registry, metricsListen)
@@ -223,7 +238,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         fetch: tracedFetch(io.fetch),
         clock: io.clock,
       }),
-      engine: built.engine,
+      engine: prediction?.engine ?? built.engine,
       store: fileStore(paths),
       clock: io.clock,
       logger,

@@ -1,5 +1,6 @@
 export * from './client'
 export * from './enroll'
 export * from './errors'
+export * from './models'
 export * from './problem'
 export * from './transport'

@@ -42,6 +42,7 @@ import { BfdSet, type OpenTransport } from './bfd-set'
 import { type ClassRules, classRules } from './class-rules'
 import { decisionEvent, livenessEvent, sampleOf } from './events'
 import { TunnelWatch } from './liveness'
+import type { PathPredictions } from './predictions'
 import { type PathTarget, pathTargets } from './targets'
 
 export const TUNNEL_POLL_MS = 1_000
@@ -142,6 +143,11 @@ export class PathMonitor {
       intervalMs: 1000,
       onError,
       onRtt: (path, ms) => this.#rttObserver?.(path, ms),
+      onOutcome: (path, outcome) =>
+        this.#predictions?.observeProbe(
+          `${path.peerSiteId}/${path.localSlot}/${path.remoteSlot}`,
+          outcome,
+        ),
     })
     this.#responder = new QualityResponder({
       clock: options.clock,
@@ -155,6 +161,17 @@ export class PathMonitor {
 
   #qualityKeys = new Map<string, Uint8Array>()
   #rttObserver: ((path: ProbePathRef, rttMs: number) => void) | undefined
+
+  #predictions: PathPredictions | undefined
+
+  /**
+   * A failure predictor (issue 9): fed every probe outcome and BFD transition; its flags go
+   * into the decision engine's input (PathInput.predicted), its events into the queue.
+   */
+  usePredictions(predictions: PathPredictions): void {
+    this.#predictions = predictions
+    predictions.setPaths(this.#targets.map((t) => t.key))
+  }
 
   /** Every accepted probe reply's RTT (the metrics' RTT histogram). */
   observeRtt(observer: (path: ProbePathRef, rttMs: number) => void): void {
@@ -196,6 +213,7 @@ export class PathMonitor {
     )
     for (const s of skipped) this.#logOnce(`skip:${s}`, `path not monitored: ${s}`)
     this.#targets = targets
+    this.#predictions?.setPaths(targets.map((t) => t.key))
     const plan = planMesh(desired, { interfacePrefix: this.#o.interfacePrefix, mode: this.#o.mode })
     this.#allowed = new Map()
     for (const iface of plan.interfaces) {
@@ -412,6 +430,7 @@ export class PathMonitor {
 
   #onBfd(key: string, change: StateChange): void {
     if (change.to === 'Up') this.#bfdResult.add(key)
+    this.#predictions?.observeBfd(key, this.#o.clock.now(), change.to === 'Up')
     this.#log.info({ path: key, from: change.from, to: change.to, diag: change.diag }, 'bfd state')
     void this.evaluate()
   }
@@ -493,6 +512,12 @@ export class PathMonitor {
       },
       '1s',
     )
+    const predictions = this.#predictions
+    if (predictions) {
+      for (const i of inputs) {
+        i.predicted = predictions.flagged(`${i.peerSiteId}/${i.localSlot}/${i.remoteSlot}`)
+      }
+    }
     for (const t of this.#targets) {
       const up = this.isUp(t.key)
       const before = this.#up.get(t.key)
@@ -525,6 +550,7 @@ export class PathMonitor {
       const ev = decisionEvent(e)
       if (ev) this.#push(ev)
     }
+    for (const ev of predictions?.events(now, this.#targets, result.events) ?? []) this.#push(ev)
     await this.#apply()
     for (const listener of this.#decisionListeners) {
       await listener(this.#decisions).catch((e: Error) =>

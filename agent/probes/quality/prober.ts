@@ -39,6 +39,14 @@ export interface QualityProberOptions {
   randomU32?: () => number
   /** Every accepted reply's RTT (for the RTT histogram). */
   onRtt?: (path: ProbePathRef, rttMs: number) => void
+  /**
+   * Every probe outcome as it becomes known: a reply (rttMs) or a declared loss (null), at
+   * clock time tMs (the failure predictor's input, agent/predict).
+   */
+  onOutcome?: (
+    path: ProbePathRef,
+    outcome: { tMs: number; seq: number; rttMs: number | null },
+  ) => void
   onError?: (error: Error) => void
 }
 
@@ -159,8 +167,12 @@ export class QualityProber {
   /** One round: expire overdue probes, send one probe per path. Public for tests. */
   tick(): void {
     const now = this.#o.clock.now()
+    const onOutcome = this.#o.onOutcome
     for (const entry of this.#paths.values()) {
-      entry.stats.expire(now)
+      entry.stats.expire(
+        now,
+        onOutcome && ((seq) => onOutcome(entry.ref, { tMs: now, seq, rttMs: null })),
+      )
       const socket = this.#sockets.get(entry.cfg.localAddress)
       if (!socket) continue
       if (entry.sequence === 0xffff_ffff) this.#rekeySession(entry)
@@ -212,11 +224,13 @@ export class QualityProber {
     if (p.senderSlot !== entry.ref.remoteSlot || p.receiverSlot !== entry.ref.localSlot) {
       return 'unexpected'
     }
-    const result = entry.stats.reply(p.sequence, this.#o.clock.now())
+    const at = this.#o.clock.now()
+    const result = entry.stats.reply(p.sequence, at)
     if (result.verdict === 'late') return 'late'
     if (result.verdict === 'duplicate') return 'replay'
     if (result.verdict === 'unknown') return 'unexpected'
     this.#o.onRtt?.(entry.ref, result.rttMs!)
+    this.#o.onOutcome?.(entry.ref, { tMs: at, seq: p.sequence, rttMs: result.rttMs! })
     return null
   }
 

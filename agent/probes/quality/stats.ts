@@ -111,8 +111,8 @@ export class PathStatsTracker {
     return { verdict: 'ok', rttMs: rtt }
   }
 
-  /** Declares lost every outstanding probe older than the timeout. */
-  expire(now: number): number {
+  /** Declares lost every outstanding probe older than the timeout (each one to `onLost`). */
+  expire(now: number, onLost?: (sequence: number) => void): number {
     const timeout = this.timeoutMs
     let n = 0
     for (const [sequence, sentAt] of this.#outstanding) {
@@ -120,6 +120,7 @@ export class PathStatsTracker {
       this.#outstanding.delete(sequence)
       this.#lost++
       this.#record(now, sequence, true)
+      onLost?.(sequence)
       n++
     }
     this.#prune(now)
