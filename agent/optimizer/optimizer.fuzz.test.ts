@@ -28,22 +28,24 @@ const BEFORE_ACCEPT: OptimizerDropReason[] = [
   'replay',
 ]
 
-/** Valid datagrams of a few blocks (data + parity, some compressed) to mutate. */
+/** Valid datagrams of a few blocks of two sessions (data + parity, some compressed). */
 function validDatagrams(seed: number): Uint8Array[] {
   const random = seededRandom(seed)
   const wire: Uint8Array[] = []
-  const tx = new OptimizerSender({
-    clock: new FakeClock(),
-    send: (d) => wire.push(d),
-    k: 4,
-    m: 2,
-    session: 42,
-    autoFlush: false,
-  })
-  for (let i = 0; i < 10; i++) {
-    tx.push(i % 2 ? textPacket(20 + i * 30, random) : randomPacket(20 + i * 30, random))
+  for (const session of [42, 43]) {
+    const tx = new OptimizerSender({
+      clock: new FakeClock(),
+      send: (d) => wire.push(d),
+      k: 4,
+      m: 2,
+      session,
+      autoFlush: false,
+    })
+    for (let i = 0; i < 10; i++) {
+      tx.push(i % 2 ? textPacket(20 + i * 30, random) : randomPacket(20 + i * 30, random))
+    }
+    tx.close()
   }
-  tx.close()
   return wire
 }
 
@@ -133,9 +135,15 @@ describe('optimizer receiver (fuzz)', () => {
     fc.assert(
       fc.property(
         fc.nat(1000),
-        fc.array(fc.record({ pick: fc.nat(100), mutate: fc.option(mutation), wait: fc.nat(30) }), {
-          maxLength: 60,
-        }),
+        fc.array(
+          fc.record({
+            pick: fc.nat(100),
+            mutate: fc.option(mutation),
+            wait: fc.nat(30),
+            from: fc.option(fc.constantFrom('a', 'b')),
+          }),
+          { maxLength: 60 },
+        ),
         (seed, steps) => {
           const valid = validDatagrams(seed)
           const clock = new FakeClock()
@@ -147,7 +155,7 @@ describe('optimizer receiver (fuzz)', () => {
           })
           for (const step of steps) {
             const d = valid[step.pick % valid.length]!
-            rx.push(step.mutate ? apply(d, step.mutate) : d.slice())
+            rx.push(step.mutate ? apply(d, step.mutate) : d.slice(), step.from ?? undefined)
             clock.advance(step.wait)
             if (step.wait > 25) rx.tick()
           }

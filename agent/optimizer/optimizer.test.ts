@@ -69,6 +69,33 @@ describe('optimizer round trip', () => {
     expect(wire.every((d) => parseOptimizerPacket(d).ok)).toBe(true)
   })
 
+  it('keeps blocks well formed when send throws', () => {
+    const clock = new FakeClock()
+    const wire: Uint8Array[] = []
+    let calls = 0
+    const tx = new OptimizerSender({
+      clock,
+      k: 4,
+      m: 1,
+      autoFlush: false,
+      send: (d) => {
+        wire.push(d)
+        if (++calls % 3 === 0) throw new Error('socket gone')
+      },
+    })
+    let thrown = 0
+    for (let i = 0; i < 40; i++) {
+      try {
+        tx.push(new Uint8Array(64))
+      } catch {
+        thrown++
+      }
+    }
+    expect(thrown).toBeGreaterThan(5)
+    expect(wire.every((d) => parseOptimizerPacket(d).ok)).toBe(true)
+    expect(tx.stats.blocks).toBe(10)
+  })
+
   it('refuses packets over the max packet size and counts them', () => {
     const { wire, tx } = pair()
     tx.push(new Uint8Array(OPTIMIZER_TUN_MTU + 1))

@@ -85,6 +85,7 @@ export class OptimizerReceiver {
   /** Per source (when the owner names one): its current session, and sessions it retired. */
   readonly #currentBySource = new Map<string, number>()
   readonly #retired = new Set<string>()
+  #lastSession: Session | undefined
   #closed = false
 
   constructor(config: OptimizerReceiverConfig) {
@@ -182,6 +183,8 @@ export class OptimizerReceiver {
       }
     }
     let s = this.#sessions.get(id)
+    // Most datagrams come from the session used last: skip the LRU reinsertion for those.
+    if (s && s === this.#lastSession) return s
     if (s) {
       this.#sessions.delete(id)
     } else {
@@ -192,6 +195,7 @@ export class OptimizerReceiver {
       }
     }
     this.#sessions.set(id, s)
+    this.#lastSession = s
     return s
   }
 
@@ -206,6 +210,7 @@ export class OptimizerReceiver {
   #forget(s: Session): void {
     for (const b of s.open.values()) this.#giveUp(s, b)
     this.#sessions.delete(s.id)
+    if (this.#lastSession === s) this.#lastSession = undefined
   }
 
   #onData(s: Session, p: OptimizerPacket, now: number): void {

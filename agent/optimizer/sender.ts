@@ -167,8 +167,12 @@ export class OptimizerSender {
     this.#count++
     stats.dataDatagrams++
     stats.wireBytes += datagram.length
-    this.#send(datagram)
-    if (this.#count === this.k) this.#finishBlock(false)
+    try {
+      this.#send(datagram)
+    } finally {
+      // Even if `send` throws, a full block must close, or its next index would be k.
+      if (this.#count === this.k) this.#finishBlock(false)
+    }
   }
 
   /** Sends the open block's parity if its deadline has passed (the timer calls this too). */
@@ -194,13 +198,12 @@ export class OptimizerSender {
     this.#armTimer()
   }
 
+  /** Closes the open block: its state is reset before any parity is handed to `send`. */
   #finishBlock(atDeadline: boolean): void {
     const n = this.#count
-    if (this.#plannedM > 0 && n > 0) {
-      this.#sendParity(n, atDeadline)
-      this.#payloads.length = 0
-      this.#compressed.length = 0
-    }
+    const parity = this.#plannedM > 0 && n > 0 ? this.#parity(n) : []
+    this.#payloads.length = 0
+    this.#compressed.length = 0
     this.stats.blocks++
     this.#count = 0
     this.#plannedM = 0
@@ -211,13 +214,20 @@ export class OptimizerSender {
     } else {
       this.#block++
     }
+    if (atDeadline && parity.length > 0) this.stats.deadlineFlushes++
+    for (const datagram of parity) {
+      this.stats.parityDatagrams++
+      this.stats.wireBytes += datagram.length
+      this.#send(datagram)
+    }
   }
 
   /**
-   * A block closed early keeps the planned overhead ratio (m * n / k, rounded, at least one:
-   * a lone packet of sparse real-time traffic still gets a parity packet, i.e. a copy).
+   * The open block's parity datagrams. A block closed early keeps the planned overhead ratio
+   * (m * n / k, rounded, at least one: a lone packet of sparse real-time traffic still gets a
+   * parity packet, i.e. a copy).
    */
-  #sendParity(n: number, atDeadline: boolean): void {
+  #parity(n: number): Uint8Array[] {
     const m = Math.min(OPTIMIZER_MAX_M, Math.max(1, Math.round((this.#plannedM * n) / this.k)))
     const shardLength = OPTIMIZER_SHARD_PREFIX + this.#longest
     const data = new Uint8Array(n * shardLength)
@@ -248,12 +258,7 @@ export class OptimizerSender {
       shards.push(datagram.subarray(OPTIMIZER_HEADER_LENGTH))
     }
     reedSolomon(n, m).encode(shards)
-    if (atDeadline) this.stats.deadlineFlushes++
-    for (const datagram of datagrams) {
-      this.stats.parityDatagrams++
-      this.stats.wireBytes += datagram.length
-      this.#send(datagram)
-    }
+    return datagrams
   }
 
   /** One timer at a time: it fires at the open block's deadline and re-arms for the next. */
