@@ -6,6 +6,7 @@ import { alertingSuite } from './suite-alerting'
 import { authSuite } from './suite-auth'
 import { sitesSuite } from './suite-sites'
 import { telemetrySuite } from './suite-telemetry'
+import { trafficSuite } from './suite-traffic'
 import { uplinksPoliciesSuite } from './suite-uplinks-policies'
 
 export function apiSuites(target: () => ApiTarget) {
@@ -14,5 +15,6 @@ export function apiSuites(target: () => ApiTarget) {
   uplinksPoliciesSuite(target)
   agentsSuite(target)
   telemetrySuite(target)
+  trafficSuite(target)
   alertingSuite(target)
 }

@@ -98,3 +98,24 @@ export const pathMetricsSchema = z
     ),
   })
   .openapi('PathMetrics')
+
+const trafficPoint = z.object({ t: z.string(), packets: z.number(), bytes: z.number() })
+const trafficTotals = { packets: z.number(), bytes: z.number(), points: z.array(trafficPoint) }
+
+/** What the site's eBPF classifier saw, per policy class and per application (issue 10). */
+export const siteTrafficSchema = z
+  .object({
+    siteId: z.string(),
+    from: z.string(),
+    to: z.string(),
+    stepSeconds: z.number(),
+    classes: z.array(
+      z.object({
+        class: z.string().openapi({ description: 'Policy id, or "default" (unmatched)' }),
+        className: z.string().nullable(),
+        ...trafficTotals,
+      }),
+    ),
+    applications: z.array(z.object({ application: z.string(), ...trafficTotals })),
+  })
+  .openapi('SiteTraffic')

@@ -10,9 +10,11 @@ import {
   metricsQuerySchema,
   pathMetricsSchema,
   sitePathsSchema,
+  siteTrafficSchema,
 } from '../api/telemetry'
 import { events } from '../db/schema'
 import type { AppEnv } from '../http/env'
+import { getSiteTraffic } from '../services/class-traffic'
 import { listEvents, recordEvent, toEventView } from '../services/events'
 import { getPathMetrics, getSitePaths } from '../services/paths'
 import { findSiteRow } from '../services/sites'
@@ -110,6 +112,32 @@ export function telemetryRoutes(app: OpenAPIHono<AppEnv>) {
         },
       )
       return c.json(metrics, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/sites/{siteId}/traffic',
+      tags: ['Paths'],
+      summary:
+        'Traffic per policy class and per application seen by the site’s eBPF classifier (one-minute rollups)',
+      request: { params: siteParams, query: metricsQuerySchema },
+      responses: {
+        200: jsonContent(siteTrafficSchema, 'Series and totals per class and application'),
+        ...authProblems,
+        ...notFoundProblem,
+      },
+    }),
+    async (c) => {
+      const { from, to, step } = c.req.valid('query')
+      const traffic = await getSiteTraffic(
+        c.var.services,
+        c.var.actor,
+        c.req.valid('param').siteId,
+        { from: Date.parse(from), to: Date.parse(to), stepSeconds: step },
+      )
+      return c.json(traffic, 200)
     },
   )
 

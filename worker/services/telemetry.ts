@@ -6,10 +6,11 @@
  */
 import { and, eq, inArray, lt, sql } from 'drizzle-orm'
 import type { AgentEvent, PathKey, TelemetryBatch } from '../../protocol/telemetry'
-import { activePaths, events, pathRollups, pathStates, sites } from '../db/schema'
+import { activePaths, events, pathRollups, pathStates, sites, trafficRollups } from '../db/schema'
 import { invalid } from '../errors'
 import type { AgentRow } from './agent-auth'
 import { onEventStored } from './alerts/on-event'
+import { trafficStatements } from './class-traffic'
 import type { ServiceContext } from './context'
 import { eventRow } from './events'
 
@@ -197,9 +198,11 @@ export async function ingestTelemetry(ctx: ServiceContext, agent: AgentRow, batc
       ),
     )
   }
+  if (batch.traffic) statements.push(...trafficStatements(db, agent.siteId, batch.traffic))
   if (Math.random() * PURGE_ONE_IN < 1) {
     const horizon = ctx.clock.now() - ROLLUP_RETENTION_DAYS * 86_400_000
     statements.push(db.delete(pathRollups).where(lt(pathRollups.minute, horizon)))
+    statements.push(db.delete(trafficRollups).where(lt(trafficRollups.minute, horizon)))
   }
   if (statements.length > 0) {
     await db.batch(statements as [(typeof statements)[number], ...typeof statements])
