@@ -59,7 +59,8 @@ export interface ClassifierWiringOptions {
 
 /** Counters labelled for /metrics: class = the policy's name, "default" for unmatched. */
 export interface LabelledCounters {
-  classes: { label: string; packets: number; bytes: number }[]
+  /** policyId: the class's policy id (telemetry's class key), "default" for unmatched. */
+  classes: { label: string; policyId: string; packets: number; bytes: number }[]
   applications: { label: string; packets: number; bytes: number }[]
 }
 
@@ -75,6 +76,7 @@ export class ClassifierWiring {
   #state: ClassifierState = 'detached'
   #rules = new Map<string, RuleSpec>()
   #classNames = new Map<number, string>()
+  #classIds = new Map<number, string>()
   readonly #warned = new Set<string>()
   /** The policies of the last reconfig, kept so that an ECMP change can rewrite the tables. */
   #policies: ClassifierPolicy[] | undefined
@@ -155,10 +157,12 @@ export class ClassifierWiring {
     this.#policies = policies
     const { updates, generation } = await this.#write()
     const names = new Map<number, string>()
+    const ids = new Map<number, string>()
     const wanted: RuleSpec[] = []
     policies.slice(0, MAX_CLASSES).forEach((p, k) => {
       const named = desired.policies.find((d) => d.id === p.id)
       names.set(k, named?.name ?? p.id)
+      ids.set(k, p.id)
       wanted.push({
         priority: this.#priority,
         table: this.#tableBase + k,
@@ -167,6 +171,7 @@ export class ClassifierWiring {
       })
     })
     this.#classNames = names
+    this.#classIds = ids
     await this.#applyRules(wanted)
     this.#log.debug({ updates, generation, classes: wanted.length }, 'classifier tables written')
   }
@@ -223,10 +228,15 @@ export class ClassifierWiring {
     const c = await this.#c.counters()
     const classes = Object.entries(c.classes).map(([id, v]) => ({
       label: this.#classNames.get(Number(id)) ?? `class-${id}`,
+      policyId: this.#classIds.get(Number(id)) ?? `class-${id}`,
       packets: v.packets,
       bytes: v.bytes,
     }))
-    classes.push({ label: UNCLASSIFIED_LABEL, ...c.unclassified })
+    classes.push({
+      label: UNCLASSIFIED_LABEL,
+      policyId: UNCLASSIFIED_LABEL,
+      ...c.unclassified,
+    })
     const applications = Object.entries(c.applications).map(([label, v]) => ({ label, ...v }))
     return { classes, applications }
   }

@@ -9,7 +9,9 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { Classifier, ClassifierWiring, withClassifier } from '../bpf'
 import { createDataplane, withDataplane } from '../bpf/dataplane'
+import { withClassTraffic } from '../bpf/traffic-report'
 import type { Clock } from '../clock'
+import type { PathReporter } from '../daemon/daemon'
 import type { Engine } from '../engine/engine'
 import { createMeshEngine } from '../engine/mesh-engine'
 import type { Logger } from '../logger'
@@ -41,6 +43,8 @@ export interface BuiltEngine {
   monitor?: PathMonitor
   /** The eBPF classifier wiring, when a LAN interface was given (attached or unavailable). */
   classifier?: ClassifierWiring
+  /** The monitor's telemetry with the classifier's traffic added (absent: the monitor's). */
+  reporter?: PathReporter
   /** Closes what the engine does not own (the rtnetlink socket); after engine.close(). */
   release(): void
 }
@@ -124,6 +128,9 @@ export async function meshEngineFor(
     const classified = withClassifier(engine, wiring)
     return {
       engine: dataplane ? withDataplane(classified, dataplane) : classified,
+      ...(wiring.state === 'attached'
+        ? { reporter: withClassTraffic(monitor, wiring, clock) }
+        : {}),
       monitor,
       classifier: wiring,
       release: () => routing.close(),

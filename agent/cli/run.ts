@@ -244,7 +244,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       logger,
       agentVersion: AGENT_VERSION,
       uplinkNames: enrollment.uplinks.map((u) => u.name),
-      ...(built.monitor ? { reporter: built.monitor } : {}),
+      ...(built.monitor ? { reporter: built.reporter ?? built.monitor } : {}),
       options: { longPollSeconds: longPoll },
     })
     logger.info(
