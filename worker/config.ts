@@ -22,6 +22,14 @@ export const nodeConfigSchema = z.object({
   PATRONUS_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
   /** Bearer token that lets non-loopback callers scrape `GET /metrics`. */
   PATRONUS_METRICS_TOKEN: z.string().min(16).optional(),
+  /**
+   * The failure-prediction model every desired state names (issue 9): a directory name
+   * under models/, or `none` (reactive failover only). Unset: the shipped model.
+   */
+  PATRONUS_MODEL: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model id under models/, or none')
+    .optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 })
 

@@ -7,6 +7,7 @@ import type { Clock } from './clock'
 import type { Db } from './db/client'
 import type { Logger } from './logger'
 import type { MetricsRecorder } from './observability/metric-names'
+import type { ModelStore } from './services/models'
 import type { RevisionNotifier } from './services/notifier'
 import type { WebhookRuntime } from './services/webhooks/runtime'
 
@@ -37,6 +38,11 @@ export interface AppDeps {
   tracerProvider?: TracerProvider
   /** Prometheus metrics (Node); absent: `GET /metrics` answers 501 (Workers). */
   metrics?: MetricsDeps
+  /**
+   * Failure-prediction models for agents (issue 9; Node: the shipped models/ directory).
+   * Absent (Workers): desired states name no model and GET /v1/agent/models/{id} is 404.
+   */
+  models?: ModelStore
 }
 
 export interface MetricsDeps {

@@ -16,9 +16,11 @@ import { configPollIntervalMs, type NodeConfig } from './config'
 import { applyMigrations } from './db/migrate'
 import { openNodeDb } from './db/node'
 import type { Logger } from './logger'
+import { loadNodeModelStore } from './node-models'
 import { createPrometheusMetrics } from './observability/metrics'
 import { tracerFor } from './observability/tracing'
 import { bootstrap } from './services/bootstrap'
+import type { ModelStore } from './services/models'
 import { InProcessNotifier } from './services/notifier'
 import { sweepPresence } from './services/presence'
 import { NodeDispatcher, type NodeDispatcherOptions } from './services/webhooks/dispatcher'
@@ -61,6 +63,15 @@ export async function startNodeServer(
     closeDb()
     throw error
   }
+  let models: ModelStore
+  try {
+    models = loadNodeModelStore(config.PATRONUS_MODEL)
+  } catch (error) {
+    closeDb()
+    throw error
+  }
+  if (models.current) logger.info({ model: models.current.id }, 'prediction model served')
+  else logger.info({}, 'no prediction model: agents run reactive failover only')
   const allowPrivate = config.PATRONUS_WEBHOOK_ALLOW_PRIVATE === '1'
   const metrics = createPrometheusMetrics(db)
   // Webhook outbox and alert evaluation, in process; stopped by close() before the db.
@@ -88,6 +99,7 @@ export async function startNodeServer(
     notifier: new InProcessNotifier(),
     configPollIntervalMs: configPollIntervalMs(config),
     webhooks: { allowPrivate, kick: () => dispatcher.kick() },
+    models,
     ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
     metrics: {
       recorder: metrics,

@@ -11,6 +11,7 @@ import { systemClock } from '../../worker/clock'
 import { applyMigrations } from '../../worker/db/migrate'
 import { openNodeDb } from '../../worker/db/node'
 import { silentLogger } from '../../worker/logger'
+import { loadNodeModelStore } from '../../worker/node-models'
 import { bootstrap } from '../../worker/services/bootstrap'
 import { InProcessNotifier } from '../../worker/services/notifier'
 import type { ApiTarget } from './harness'
@@ -29,7 +30,10 @@ beforeAll(async () => {
   }
   await applyMigrations(db)
   await bootstrap({ db, clock: systemClock }, ADMIN_TOKEN)
+  // The shipped model, as `npm start` serves it by default (PATRONUS_MODEL unset).
+  const models = loadNodeModelStore(undefined)
   const app = createApp({
+    models,
     db,
     clock: systemClock,
     logger: silentLogger,
@@ -40,6 +44,7 @@ beforeAll(async () => {
   })
   target = {
     adminToken: ADMIN_TOKEN,
+    model: models.current,
     fetch: async (path, init) => app.fetch(new Request(`http://patronus.test${path}`, init)),
   }
 })

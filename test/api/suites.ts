@@ -4,6 +4,7 @@ import type { ApiTarget } from './harness'
 import { agentsSuite } from './suite-agents'
 import { alertingSuite } from './suite-alerting'
 import { authSuite } from './suite-auth'
+import { modelsSuite } from './suite-models'
 import { sitesSuite } from './suite-sites'
 import { telemetrySuite } from './suite-telemetry'
 import { trafficSuite } from './suite-traffic'
@@ -17,4 +18,5 @@ export function apiSuites(target: () => ApiTarget) {
   telemetrySuite(target)
   trafficSuite(target)
   alertingSuite(target)
+  modelsSuite(target)
 }

@@ -3,7 +3,13 @@
  * identity key, its desired state (ETag + long-poll) and heartbeat.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
-import { desiredStateSchema, heartbeatSchema, MAX_LONG_POLL_SECONDS } from '../../protocol/agent'
+import {
+  desiredStateSchema,
+  heartbeatSchema,
+  MAX_LONG_POLL_SECONDS,
+  modelDocumentSchema,
+  modelIdSchema,
+} from '../../protocol/agent'
 import { problemSchema } from '../api/common'
 import { enrollBodySchema, enrollResultSchema } from '../api/enrollment'
 import { requireAgentSignature } from '../http/agent-auth'
@@ -12,6 +18,7 @@ import { tracerFor, withSpan } from '../observability/tracing'
 import { DesiredStateCache, desiredStateJson } from '../services/config-cache'
 import { enroll } from '../services/enrollment'
 import { waitForRevisionChange } from '../services/long-poll'
+import { modelDocument } from '../services/models'
 import { recordHeartbeat } from '../services/presence'
 import { parseIfMatch } from '../services/versioning'
 import { bodyProblems, jsonBody, jsonContent, noContent, notModified } from './openapi'
@@ -100,7 +107,13 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>) {
         tracerFor(deps.tracerProvider),
         'config.build',
         async (span) => {
-          const built = await desiredStateJson(deps.db, agent, deps.clock.now(), configCache)
+          const built = await desiredStateJson(
+            deps.db,
+            agent,
+            deps.clock.now(),
+            configCache,
+            deps.models?.current ?? null,
+          )
           span.setAttribute('patronus.config.revision', built.revision)
           span.setAttribute('patronus.config.bytes', built.json.length)
           return built
@@ -113,6 +126,32 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>) {
         etag: `"${doc.revision}"`,
         'cache-control': 'no-store',
       })
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/agent/models/{id}',
+      tags,
+      summary: 'A failure-prediction model named by the desired state (manifest + ONNX bytes)',
+      description:
+        'The agent checks the bytes against the desired state’s sha256 before use. Served by the Node control plane from its models/ directory; the Workers control plane serves none (404).',
+      security: [{ agentSignature: [] }],
+      request: { params: z.object({ id: modelIdSchema }) },
+      responses: {
+        200: jsonContent(modelDocumentSchema.openapi('ModelDocument'), 'The model'),
+        404: {
+          content: { 'application/problem+json': { schema: problemSchema } },
+          description: 'No such model, or this control plane serves no models (Workers)',
+        },
+        ...agentProblems,
+      },
+    }),
+    async (c) => {
+      const doc = await modelDocument(c.var.deps.models, c.req.valid('param').id)
+      // Immutable per id + hash; the agent caches it on disk, so no HTTP caching needed.
+      return c.json(doc, 200, { 'cache-control': 'no-store' })
     },
   )
 

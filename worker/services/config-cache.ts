@@ -6,6 +6,7 @@
  * instead of a rebuild. A hub's document grows with its peers (megabytes at 10,000
  * sites), so the cache is bounded in bytes and evicts the least recently used.
  */
+import type { ModelRef } from '../../protocol/agent'
 import type { Db } from '../db/client'
 import type { AgentRow } from './agent-auth'
 import { buildDesiredState, currentRevision } from './desired-state'
@@ -62,11 +63,13 @@ export async function desiredStateJson(
   agent: AgentRow,
   now: number,
   cache: DesiredStateCache,
+  /** Fixed for the life of the process (an env setting), so the cache key need not carry it. */
+  model: ModelRef | null = null,
 ): Promise<{ revision: number; json: string }> {
   const revision = await currentRevision(db, agent.siteId)
   const cached = revision === undefined ? undefined : cache.get(agent.id, revision)
   if (cached !== undefined && revision !== undefined) return { revision, json: cached }
-  const state = await buildDesiredState(db, agent, now)
+  const state = await buildDesiredState(db, agent, now, model)
   const json = JSON.stringify(state)
   cache.set(agent.id, state.revision, json)
   return { revision: state.revision, json }

@@ -5,7 +5,7 @@
  * where spokes peer with hubs and hubs with everyone.
  */
 import { and, asc, eq, isNull, ne } from 'drizzle-orm'
-import type { DesiredState, DesiredUplink } from '../../protocol/agent'
+import type { DesiredState, DesiredUplink, ModelRef } from '../../protocol/agent'
 import type { PolicyAction, PolicyMatch } from '../../protocol/policy'
 import { PROTOCOL_VERSION } from '../../protocol/version'
 import type { Db } from '../db/client'
@@ -48,6 +48,8 @@ export async function buildDesiredState(
   db: Db,
   agent: AgentRow,
   now: number,
+  /** The instance's prediction model (services/models.ts); null: none. */
+  model: ModelRef | null = null,
 ): Promise<DesiredState> {
   const [site] = await db.select().from(sites).where(eq(sites.id, agent.siteId))
   if (!site) throw notFound('site', agent.siteId)
@@ -133,5 +135,6 @@ export async function buildDesiredState(
     probes: AGENT_SETTINGS.probes,
     failover: AGENT_SETTINGS.failover,
     heartbeatIntervalSeconds: AGENT_SETTINGS.heartbeatIntervalSeconds,
+    model,
   }
 }
