@@ -228,6 +228,17 @@ describe('deadline flush', () => {
     tx.close()
   })
 
+  it('protects the very next packet when redundancy goes from 0 to m', () => {
+    const { wire, tx } = pair({ m: 0, autoFlush: false })
+    tx.push(new Uint8Array(100))
+    tx.setRedundancy(5)
+    tx.push(new Uint8Array(100))
+    const second = parseOptimizerPacket(wire[1]!)
+    expect(second.ok && [second.packet.block, second.packet.index, second.packet.m]).toEqual([
+      1, 0, 5,
+    ])
+  })
+
   it('flushes on tick() when the owner drives time', () => {
     const { clock, wire, tx } = pair({ m: 5, deadlineMs: 4, autoFlush: false })
     tx.push(new Uint8Array(100))

@@ -111,9 +111,16 @@ export class OptimizerSender {
     return this.#options.fec ? this.#m : 0
   }
 
-  /** Parity per full block from the next block on (a block keeps the plan it started with). */
+  /**
+   * Parity per full block from the next block on (a block keeps the plan it started with). An
+   * open block planned without parity is closed at once when parity is turned on: without a
+   * deadline it could otherwise stay open for k packets, a long time on a slow stream.
+   */
   setRedundancy(m: number): void {
     this.#m = clampM(m)
+    if (this.#m > 0 && this.#options.fec && this.#count > 0 && this.#plannedM === 0) {
+      this.#finishBlock(false)
+    }
   }
 
   /**
