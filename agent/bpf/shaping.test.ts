@@ -131,6 +131,11 @@ describe('UplinkShaper', () => {
       ),
     ).toBe(true)
     expect(calls.filter((c) => c.includes('mirred egress redirect dev wgq0'))).toHaveLength(2)
+    // Where the kernel has fq_codel (this fake accepts it) every leaf gets one.
+    expect(calls.filter((c) => c.includes('fq_codel')).map((c) => c.split(' ').at(-2))).toEqual([
+      '1:10',
+      '1:ff',
+    ])
     calls.length = 0
     await shaper.reconfig(desired())
     // Unchanged: no tree rebuilt, no redirect added again.

@@ -11,15 +11,16 @@
  * left alone (said once). Class k (policy priority order, the first 16) gets HTB class
  * 1:(0x10+k) with the policy's rate, ceil (default: the uplink), priority and burst, clamped
  * to the uplink; unmarked traffic and classes without qos share the default class, which is
- * guaranteed what the qos classes leave. Every reconfig re-applies (`tc ... replace` is
- * idempotent); stop removes the redirects and the ifb devices (and with them the trees).
+ * guaranteed what the qos classes leave; leaves get fq_codel where the kernel has it. Every
+ * reconfig re-applies (`tc ... replace` is idempotent); stop removes the redirects and the
+ * ifb devices (and with them the trees).
  */
 import type { DesiredState } from '../../protocol/agent'
 import { planMesh } from '../engine/mesh-plan'
 import type { Logger } from '../logger'
 import { type CommandRunner, execRunner, tcArgs } from './exec'
 import { MAX_CLASSES } from './layout'
-import { applyQos, type QosClass } from './qos'
+import { applyQos, DEFAULT_HTB_MINOR, htbMinor, type QosClass } from './qos'
 
 /** tc filter preference of the redirect on the tunnels' egress. */
 export const SHAPING_FILTER_PREF = 0x7302
@@ -149,6 +150,7 @@ export class UplinkShaper {
           },
           this.#run,
         )
+        await this.#leafQueues(u)
         this.#trees.set(u.ifb, key)
         this.#log.info(
           { uplink: u.slot, device: u.ifb, rateMbit: u.rateMbit, classes: u.classes },
@@ -167,6 +169,36 @@ export class UplinkShaper {
       this.#trees.delete(ifb)
     }
   }
+
+  /**
+   * fq_codel under every HTB leaf keeps the queues short where the kernel has it; this lab
+   * kernel has neither fq_codel nor sfq (docs/qos.md), so the first refusal is said once and
+   * the leaves keep HTB's default pfifo.
+   */
+  async #leafQueues(u: UplinkShaping): Promise<void> {
+    if (this.#fqCodel === false) return
+    const leaves = [...u.classes.map((c) => htbMinor(c.classId)), DEFAULT_HTB_MINOR]
+    for (const minor of leaves) {
+      const parent = `1:${minor.toString(16)}`
+      try {
+        await this.#tc(['qdisc', 'replace', 'dev', u.ifb, 'parent', parent, 'fq_codel'])
+        this.#fqCodel = true
+      } catch (error) {
+        if (this.#fqCodel === undefined) {
+          this.#fqCodel = false
+          this.#log.info(
+            { err: (error as Error).message },
+            'fq_codel unavailable: HTB leaves keep pfifo',
+          )
+          return
+        }
+        throw error
+      }
+    }
+  }
+
+  /** Whether the kernel took an fq_codel leaf (undefined: not tried yet). */
+  #fqCodel: boolean | undefined
 
   async #ensureIfb(name: string): Promise<void> {
     const shown = await this.#ip(['link', 'show', name], true)

@@ -8,6 +8,7 @@
  * - the path of uplink 1 goes down: the weights follow, new flows all take uplink 0;
  * - a policy with `qos: {rateMbps: 8, ceilMbps: 8}` holds its class at 8 Mbit/s on the
  *   uplink's HTB (an ifb fed by the tunnels' egress) while another class takes the rest;
+ * - the classifier's per-class counters reach the control plane (GET /v1/sites/{id}/traffic);
  * - SIGTERM removes the ECMP rules, the ifb devices and the classifier.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -38,6 +39,7 @@ let lab: Lab
 let cp: LabControlPlane
 let dir: string
 const agents: CliAgent[] = []
+const siteIds: string[] = []
 const figures: Record<string, unknown> = {}
 const log = (m: string) => {
   if (process.env.LAB_VERBOSE) console.log(m)
@@ -148,6 +150,7 @@ beforeAll(async () => {
   }
   for (const i of [0, 1]) {
     const { siteId, token } = await cp.createSite(`ecmp-${i}`, [site(i).lanPrefix])
+    siteIds[i] = siteId
     await enrollSite(lab, site(i), cp.url, token, join(dir, `site${i}`))
     const list = await cp.api('GET', `/v1/sites/${siteId}/uplinks`)
     for (const u of list.body.items as { id: string; slot: number }[]) {
@@ -294,6 +297,32 @@ describe('ECMP and HTB shaping in the running agent (2 paths, 40 and 20 Mbit/s)'
     // The rest: what the uplink leaves (it offered more than that).
     expect(rest).toBeGreaterThan((uplinkMbit - CAP_MBIT) * 0.8)
     expect(capped + rest).toBeLessThan(uplinkMbit * 1.1)
+  }, 60_000)
+
+  test('the per-class traffic reaches the control plane (telemetry, GET /traffic)', async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString()
+    const to = new Date(Date.now() + 3_600_000).toISOString()
+    // Every datagram of the load-balance class: 100 + 30 flows x 4. Telemetry goes every
+    // 10 s and carries what was read after the previous batch: up to two batches.
+    const classes = await pollUntil(
+      'the spread class at the control plane',
+      async () => {
+        const res = await cp.api(
+          'GET',
+          `/v1/sites/${siteIds[0]}/traffic?from=${from}&to=${to}&step=3600`,
+        )
+        if (res.status !== 200) throw new Error(`GET traffic: ${JSON.stringify(res.body)}`)
+        const list = res.body.classes as { className: string; packets: number; bytes: number }[]
+        const spread = list.find((c) => c.className === 'spread')
+        return spread && spread.packets >= 520 ? list : undefined
+      },
+      { timeoutMs: 40_000, intervalMs: 1_000 },
+    )
+    const by = Object.fromEntries(classes.map((c) => [c.className, c]))
+    figures.reported = Object.fromEntries(classes.map((c) => [c.className, c.packets]))
+    expect(by.spread?.packets).toBe(520)
+    expect(by.capped?.bytes).toBeGreaterThan(1_000_000)
+    expect(by.rest?.bytes).toBeGreaterThan(by.capped?.bytes ?? 0)
   }, 60_000)
 
   test('SIGTERM removes the ECMP rules, the ifb devices and the classifier', async () => {
