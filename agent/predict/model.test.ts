@@ -16,7 +16,9 @@ describe('prediction model loading', () => {
     const model = await loadModel(shipped.onnx, shipped.manifest)
     try {
       expect(model.id).toBe(shipped.manifest.id)
-      expect(model.horizonMs).toBe(shipped.manifest.horizon * 1000)
+      expect(model.horizonMs).toBe(
+        shipped.manifest.horizonMs ?? (shipped.manifest.horizon ?? 0) * 1000,
+      )
       const rows = 64
       const features = new Float32Array(rows * FEATURE_COUNT)
       for (let i = 0; i < features.length; i++) features[i] = ((i * 7919) % 1000) / 1000

@@ -16,20 +16,44 @@ export class ModelError extends Error {
   override name = 'ModelError'
 }
 
-/** model.json; unknown keys (metrics, training details) are allowed and ignored. */
-export const modelManifestSchema = z.looseObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  featureNames: z.array(z.string()),
-  /** Prediction horizon in seconds (the model's label: failure within this long). */
-  horizon: z.number().positive().max(3_600),
-  /** Alarm when P >= threshold. */
-  threshold: z.number().min(0).max(1),
-  inputName: z.string().min(1),
-  outputName: z.string().min(1),
-})
+/**
+ * model.json as the training pipeline writes it; unknown keys (metrics, training details)
+ * are allowed and kept. Tensor names come as `input`/`output` or `inputName`/`outputName`,
+ * the horizon as `horizonMs` or `horizon` (seconds): both spellings are read, one is needed.
+ */
+export const modelManifestSchema = z
+  .looseObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    featureNames: z.array(z.string()),
+    /** Prediction horizon (the model's label: failure within this long). */
+    horizonMs: z.number().positive().max(3_600_000).optional(),
+    horizon: z.number().positive().max(3_600).optional(),
+    /** Alarm when P >= threshold. */
+    threshold: z.number().min(0).max(1),
+    inputName: z.string().min(1).optional(),
+    input: z.string().min(1).optional(),
+    outputName: z.string().min(1).optional(),
+    output: z.string().min(1).optional(),
+  })
+  .refine((m) => m.horizonMs !== undefined || m.horizon !== undefined, {
+    message: 'horizonMs (or horizon, seconds) is required',
+    path: ['horizonMs'],
+  })
+  .refine((m) => (m.inputName ?? m.input) !== undefined, {
+    message: 'input (or inputName) is required',
+    path: ['input'],
+  })
+  .refine((m) => (m.outputName ?? m.output) !== undefined, {
+    message: 'output (or outputName) is required',
+    path: ['output'],
+  })
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>
+
+const horizonMsOf = (m: ModelManifest): number => m.horizonMs ?? (m.horizon ?? 0) * 1000
+const inputOf = (m: ModelManifest): string => m.inputName ?? m.input ?? ''
+const outputOf = (m: ModelManifest): string => m.outputName ?? m.output ?? ''
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
@@ -99,24 +123,25 @@ export async function loadModel(
       cause: error,
     })
   }
-  if (!session.inputNames.includes(manifest.inputName)) {
+  const inputName = inputOf(manifest)
+  const outputName = outputOf(manifest)
+  if (!session.inputNames.includes(inputName)) {
     await session.release()
     throw new ModelError(
-      `model ${id}: no input ${manifest.inputName} (has ${session.inputNames.join(', ')})`,
+      `model ${id}: no input ${inputName} (has ${session.inputNames.join(', ')})`,
     )
   }
-  if (!session.outputNames.includes(manifest.outputName)) {
+  if (!session.outputNames.includes(outputName)) {
     await session.release()
     throw new ModelError(
-      `model ${id}: no output ${manifest.outputName} (has ${session.outputNames.join(', ')})`,
+      `model ${id}: no output ${outputName} (has ${session.outputNames.join(', ')})`,
     )
   }
-  const { inputName, outputName } = manifest
   return {
     id,
     sha256: actual,
     threshold: manifest.threshold,
-    horizonMs: manifest.horizon * 1000,
+    horizonMs: horizonMsOf(manifest),
     async score(features, rows) {
       if (rows === 0) return new Float32Array(0)
       const input = new Tensor('float32', features.subarray(0, rows * FEATURE_COUNT), [

@@ -160,33 +160,38 @@ describe('predictor', () => {
     expect(second).toHaveLength(1)
   })
 
-  it('with the shipped model: a blackholed path scores higher than a healthy one', async () => {
+  it('with the shipped model: a queue build-up (RTT ramp) is flagged, a steady path is not', async () => {
     const shipped = shippedModel()
     const { clock, predictor, probe } = setup()
     predictor.setModel(await loadModel(shipped.onnx, shipped.manifest))
-    // 60 s of healthy history on both, then path 0 loses everything for 2 s and BFD drops.
+    predictor.observeBfd(key(0), T0, true)
+    predictor.observeBfd(key(1), T0, true)
+    // 60 s of steady 0.5 ms probes at 20 Hz on both paths (the lab's RTT), then path 0's
+    // RTT grows by 20 ms per second (a queue filling) for 8 s.
     let seq = 0
+    const jitter = (k: number) => 0.45 + (0.1 * ((k * 37) % 11)) / 11
     for (let k = 0; k < 1_200; k++) {
       clock.advance(50)
       seq++
-      probe(0, seq, 20 + (k % 3))
-      probe(1, seq, 20 + (k % 3))
+      probe(0, seq, jitter(k))
+      probe(1, seq, jitter(k))
     }
-    for (let k = 0; k < 40; k++) {
+    await predictor.score()
+    expect(predictor.flagged(key(0))).toBe(false)
+    let firstFlagAt: number | null = null
+    for (let k = 0; k < 160; k++) {
       clock.advance(50)
       seq++
-      probe(0, seq, null)
-      probe(1, seq, 20 + (k % 3))
+      probe(0, seq, jitter(k) + k)
+      probe(1, seq, jitter(k))
+      if (k % 2 === 1) {
+        await predictor.score()
+        if (firstFlagAt === null && predictor.flagged(key(0))) firstFlagAt = (k + 1) * 50
+      }
+      expect(predictor.flagged(key(1))).toBe(false)
     }
-    predictor.observeBfd(key(0), clock.now(), false)
-    predictor.observeBfd(key(1), T0, true)
-    await predictor.score()
-    const dying = predictor.probability(key(0))
-    const healthy = predictor.probability(key(1))
-    expect(dying).not.toBeNull()
-    expect(healthy).not.toBeNull()
-    expect(dying!).toBeGreaterThan(healthy!)
-    expect(predictor.flagged(key(1))).toBe(false)
+    expect(firstFlagAt).not.toBeNull()
+    expect(predictor.probability(key(0))).toBeGreaterThanOrEqual(shipped.manifest.threshold)
     await predictor.model?.release()
   })
 })

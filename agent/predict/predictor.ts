@@ -103,7 +103,7 @@ export class Predictor implements PathPredictions {
     decisions: readonly DecisionEvent[],
   ): AgentEvent[] {
     const model = this.#model
-    return this.#episodes.update(
+    const out = this.#episodes.update(
       now,
       paths.map((p) => ({
         key: p.key,
@@ -114,6 +114,8 @@ export class Predictor implements PathPredictions {
       decisions,
       model && { id: model.id, threshold: model.threshold, horizonMs: model.horizonMs },
     )
+    for (const e of out) this.#log.warn({ path: e.path, ...e.details }, 'predicted degradation')
+    return out
   }
 
   onRound(listener: (ms: number) => void): () => void {

@@ -20,7 +20,7 @@ export function shippedModel(): ShippedModel {
   const dirs = readdirSync(MODELS_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(MODELS_DIR, d.name, 'model.onnx')))
     .map((d) => join(MODELS_DIR, d.name))
-  const dir = process.env.DEV_MODEL_DIR ?? dirs[0] // DEV-ONLY-REMOVE
+  const dir = dirs[0]
   if (!dir) throw new Error(`no shipped model under ${MODELS_DIR} (npm run models:train)`)
   const manifest = parseManifest(
     JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')),

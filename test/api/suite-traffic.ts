@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type ApiTarget, expectProblem, newOrg } from './harness'
+import { type ApiTarget, Client, expectProblem, newOrg } from './harness'
 import { enrolledSites } from './suite-agents'
 
 const MINUTE = 60_000
@@ -69,6 +69,39 @@ export function trafficSuite(target: () => ApiTarget) {
       )
       const other = await newOrg(target())
       expectProblem(await other.viewer.get(`/v1/sites/${site}/traffic?${range}`), 404, 'not-found')
+    })
+
+    it('is in the OpenAPI document: the endpoint, the telemetry field, the policy fields', async () => {
+      const doc = await new Client(target(), undefined).get('/openapi.json')
+      expect(doc.status).toBe(200)
+      expect(doc.body.paths['/v1/sites/{siteId}/traffic']?.get).toBeDefined()
+      const schemas = doc.body.components.schemas
+      expect(Object.keys(schemas.TelemetryBatch.properties)).toContain('traffic')
+      expect(schemas.SiteTraffic).toBeDefined()
+      expect(JSON.stringify(doc.body)).toContain('ceilMbps')
+    })
+
+    it('policies take qos and balance, validated', async () => {
+      const { operator } = await newOrg(target())
+      const ok = await operator.post('/v1/policies', {
+        name: 'bulk',
+        priority: 5,
+        match: { ports: [5300] },
+        action: {
+          preference: 'load-balance',
+          balance: 'per-packet',
+          qos: { rateMbps: 10, ceilMbps: 50, priority: 2 },
+        },
+      })
+      expect(ok.status, JSON.stringify(ok.body)).toBe(201)
+      expect(ok.body.action).toMatchObject({ balance: 'per-packet', qos: { rateMbps: 10 } })
+      const bad = await operator.post('/v1/policies', {
+        name: 'voice',
+        priority: 6,
+        match: { ports: [5060] },
+        action: { preference: 'lowest-latency', balance: 'per-flow', qos: { rateMbps: 0 } },
+      })
+      expectProblem(bad, 422, 'validation-failed')
     })
 
     it('rejects malformed traffic: negative or fractional counts, unknown fields', async () => {
