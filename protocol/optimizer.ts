@@ -90,7 +90,6 @@ export const OPTIMIZER_DROP_REASONS = [
   // receiver
   'duplicate',
   'out_of_window',
-  'replay',
   'inconsistent',
   'bad_shard',
   'decompress_failed',

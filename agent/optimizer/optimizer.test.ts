@@ -352,17 +352,43 @@ describe('replay, window and sessions', () => {
     const first: Uint8Array[] = []
     const a = new OptimizerSender({ clock, send: (d) => first.push(d), k: 2, session: 1 })
     for (let i = 0; i < 4; i++) a.push(new Uint8Array(60))
-    for (const d of first) rx.push(d, 'peer')
+    for (const d of first) rx.push(d, 'peer:4789')
     const second: Uint8Array[] = []
     const b = new OptimizerSender({ clock, send: (d) => second.push(d), k: 2, session: 2 })
     for (let i = 0; i < 4; i++) b.push(new Uint8Array(60))
-    for (const d of second) rx.push(d, 'peer')
+    for (const d of second) rx.push(d, 'peer:4789')
     expect(delivered).toHaveLength(8)
     expect(rx.stats.drops.duplicate).toBe(0)
-    // A late datagram of the retired session from the same source is a replay.
-    rx.push(first[0]!, 'peer')
-    expect(rx.stats.drops.replay).toBe(1)
+    // The old session is still known: a replay of its datagram is caught.
+    rx.push(first[0]!, 'peer:4789')
+    expect(rx.stats.drops.duplicate).toBe(1)
     expect(delivered).toHaveLength(8)
+  })
+
+  it('keeps concurrent senders of one source apart (one per class and path)', () => {
+    const clock = new FakeClock()
+    const delivered: Uint8Array[] = []
+    const rx = new OptimizerReceiver({ clock, deliver: (p) => delivered.push(p) })
+    const senders = [7, 8, 9].map(
+      (session) =>
+        new OptimizerSender({ clock, send: (d) => rx.push(d, 'peer:4789'), k: 4, m: 1, session }),
+    )
+    for (let i = 0; i < 40; i++) senders[i % 3]!.push(new Uint8Array(100))
+    expect(delivered).toHaveLength(40)
+    expect(Object.values(rx.stats.drops).every((n) => n === 0)).toBe(true)
+    expect(rx.sessions).toBe(3)
+  })
+
+  it('keeps the sessions of two sources apart even with the same id', () => {
+    const clock = new FakeClock()
+    const delivered: Uint8Array[] = []
+    const rx = new OptimizerReceiver({ clock, deliver: (p) => delivered.push(p) })
+    const wire: Uint8Array[] = []
+    const tx = new OptimizerSender({ clock, send: (d) => wire.push(d), k: 2, session: 5 })
+    tx.push(new Uint8Array(60))
+    rx.push(wire[0]!, 'a:1')
+    rx.push(wire[0]!, 'b:1')
+    expect(delivered).toHaveLength(2)
   })
 
   it('keeps its memory bounded under many sessions and open blocks', () => {

@@ -3,8 +3,8 @@
  * packet is delivered the moment it arrives (decompressed if flagged); with FEC, it is also
  * kept in its open block until the block is whole or its parity has rebuilt what was lost, or
  * until the hold time passes (the block is then given up and counted). Every datagram that is
- * malformed, truncated, a duplicate, out of the window, from a retired session or inconsistent
- * with its block is dropped and counted by reason; nothing in a datagram can make this throw.
+ * malformed, truncated, a duplicate (a replay inside the window), out of the window (a replay
+ * or a straggler older than it) or inconsistent with its block is dropped and counted by reason; nothing in a datagram can make this throw.
  * Memory is bounded: sessions x (window ring + at most `maxOpenBlocks` open blocks).
  */
 import {
@@ -64,7 +64,9 @@ interface OpenBlock {
 }
 
 interface Session {
+  key: string
   id: number
+  from: string | undefined
   window: BlockWindow
   open: Map<number, OpenBlock>
 }
@@ -80,11 +82,8 @@ export class OptimizerReceiver {
   readonly #maxOpenBlocks: number
   readonly #maxSessions: number
   readonly #metrics: OptimizerMetrics | undefined
-  /** Sessions in least-recently-used order (a Map keeps insertion order; reinsert on use). */
-  readonly #sessions = new Map<number, Session>()
-  /** Per source (when the owner names one): its current session, and sessions it retired. */
-  readonly #currentBySource = new Map<string, number>()
-  readonly #retired = new Set<string>()
+  /** Sessions by source and id, least recently used first (a Map keeps insertion order). */
+  readonly #sessions = new Map<string, Session>()
   #lastSession: Session | undefined
   #closed = false
 
@@ -113,9 +112,10 @@ export class OptimizerReceiver {
   }
 
   /**
-   * One datagram. `from` (e.g. the peer's address) lets a peer's new session retire its old
-   * one: late datagrams of a retired session are then dropped as replays. The receiver keeps
-   * views into `datagram`; the caller must not reuse its buffer.
+   * One datagram. `from` (e.g. the sender's address and port) keeps the sessions of different
+   * sources apart; a restarted sender is a new session either way (its block numbers start
+   * again at 0 under a new random id), so it is never taken for replays of the old one. The
+   * receiver keeps views into `datagram`; the caller must not reuse its buffer.
    */
   push(datagram: Uint8Array, from?: string): void {
     if (this.#closed) return
@@ -127,10 +127,6 @@ export class OptimizerReceiver {
     }
     const p = parsed.packet
     const session = this.#session(p.session, from)
-    if (!session) {
-      this.#drop('replay')
-      return
-    }
     const now = this.#clock.now()
     this.#expire(session, now)
     const verdict = session.window.accept(p.block, p.index)
@@ -164,52 +160,34 @@ export class OptimizerReceiver {
     this.stats.drops[reason]++
   }
 
-  #session(id: number, from: string | undefined): Session | undefined {
-    if (from !== undefined) {
-      const current = this.#currentBySource.get(from)
-      if (current !== id) {
-        if (this.#retired.has(`${from}/${id}`)) return undefined
-        if (current !== undefined) {
-          // The source restarted (new random session): its old session is over for good.
-          this.#retire(`${from}/${current}`)
-          const old = this.#sessions.get(current)
-          if (old) this.#forget(old)
-        }
-        this.#currentBySource.set(from, id)
-        if (this.#currentBySource.size > this.#maxSessions * 4) {
-          const oldest = this.#currentBySource.keys().next().value
-          if (oldest !== undefined) this.#currentBySource.delete(oldest)
-        }
-      }
-    }
-    let s = this.#sessions.get(id)
-    // Most datagrams come from the session used last: skip the LRU reinsertion for those.
-    if (s && s === this.#lastSession) return s
+  /**
+   * The state of (source, session). A source may run several senders at once (one per class
+   * and path), so a new session does not end the others; each is tracked until it is the
+   * least recently used beyond `maxSessions`.
+   */
+  #session(id: number, from: string | undefined): Session {
+    const last = this.#lastSession
+    // Most datagrams come from the session used last: no key, no LRU reinsertion for those.
+    if (last && last.id === id && last.from === from) return last
+    const key = from === undefined ? String(id) : `${from}|${id}`
+    let s = this.#sessions.get(key)
     if (s) {
-      this.#sessions.delete(id)
+      this.#sessions.delete(key)
     } else {
-      s = { id, window: new BlockWindow(this.#windowBlocks), open: new Map() }
+      s = { key, id, from, window: new BlockWindow(this.#windowBlocks), open: new Map() }
       if (this.#sessions.size >= this.#maxSessions) {
         const lru = this.#sessions.values().next().value
         if (lru) this.#forget(lru)
       }
     }
-    this.#sessions.set(id, s)
+    this.#sessions.set(key, s)
     this.#lastSession = s
     return s
   }
 
-  #retire(key: string): void {
-    this.#retired.add(key)
-    if (this.#retired.size > this.#maxSessions * 8) {
-      const oldest = this.#retired.values().next().value
-      if (oldest !== undefined) this.#retired.delete(oldest)
-    }
-  }
-
   #forget(s: Session): void {
     for (const b of s.open.values()) this.#giveUp(s, b)
-    this.#sessions.delete(s.id)
+    this.#sessions.delete(s.key)
     if (this.#lastSession === s) this.#lastSession = undefined
   }
 

@@ -44,7 +44,7 @@ export function emptyDrops(): DropCounts {
 export interface ReceiverStats {
   datagrams: number
   /**
-   * Datagrams that passed parsing, the session check and the window; every other datagram is
+   * Datagrams that passed parsing and the window; every other datagram is
    * in `drops` (so datagrams = accepted + drops before acceptance). Accepted ones may still be
    * dropped later as inconsistent, bad_shard or decompress_failed.
    */
