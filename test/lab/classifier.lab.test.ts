@@ -222,11 +222,13 @@ describe('eBPF classifier (lab)', () => {
     await applyQos({
       ifname: dev,
       netns: l.site,
-      rateMbit: 100,
+      // Rates a Node blaster reaches on 2 busy cores (at 100 Mbit/s and 120 offered per
+      // class, a loaded machine sent too little for the cap to bite).
+      rateMbit: 40,
       objectPath: OBJECT.replace(/classifier\.o$/, 'qos.o'),
       classes: [
-        { classId: 0, rateMbit: 20, ceilMbit: 20, prio: 0 },
-        { classId: 1, rateMbit: 10, ceilMbit: 100, prio: 1 },
+        { classId: 0, rateMbit: 8, ceilMbit: 8, prio: 0 },
+        { classId: 1, rateMbit: 4, ceilMbit: 40, prio: 1 },
       ],
     })
     try {
@@ -240,8 +242,8 @@ describe('eBPF classifier (lab)', () => {
         return [get(htbMinor(0)), get(htbMinor(1))] as const
       }
       const blasts = Promise.all([
-        traffic(l.host, ['udp-blast', SERVICE, '5201', '4', '120']),
-        traffic(l.host, ['udp-blast', SERVICE, '5202', '4', '120']),
+        traffic(l.host, ['udp-blast', SERVICE, '5201', '4', '30']),
+        traffic(l.host, ['udp-blast', SERVICE, '5202', '4', '45']),
       ])
       await sleep(1_200) // measurement window, not readiness: the queues fill first
       const t0 = performance.now()
@@ -255,10 +257,9 @@ describe('eBPF classifier (lab)', () => {
       console.log(
         `HTB: capped class ${capped.toFixed(1)} Mbit/s, bulk class ${bulkRate.toFixed(1)} Mbit/s`,
       )
-      expect(capped).toBeGreaterThan(14)
-      expect(capped).toBeLessThan(26)
-      expect(bulkRate).toBeGreaterThan(50)
-      expect(capped + bulkRate).toBeLessThan(110)
+      expect(Math.abs(capped - 8) / 8).toBeLessThanOrEqual(0.15)
+      expect(bulkRate).toBeGreaterThan(32 * 0.8)
+      expect(capped + bulkRate).toBeLessThan(44)
     } finally {
       await removeQos(dev, l.site)
     }
