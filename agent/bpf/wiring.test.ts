@@ -118,6 +118,38 @@ describe('ClassifierWiring', () => {
     expect(await wiring.counters()).toBeUndefined()
   })
 
+  it('setBalance rewrites the tables with the ECMP buckets, kept across reconfigs', async () => {
+    const { classifier, wiring } = setup()
+    await wiring.start()
+    // Before any reconfig there are no policies to write: nothing is applied.
+    await wiring.setBalance({ 1: new Array(64).fill(0x7410) }, [])
+    expect(classifier.applied).toHaveLength(0)
+    await wiring.reconfig({ policies: [voice, web] })
+    const marks = Array.from({ length: 64 }, (_, b) => (b % 3 === 0 ? 0x7411 : 0x7410))
+    await wiring.setBalance({ 1: marks }, [1])
+    const t = classifier.applied.at(-1)
+    expect(t?.classes[1]?.lbMode).toBe(2)
+    expect(t?.lb.slice(64, 128)).toEqual(marks)
+    expect(t?.classes[0]?.lbMode).toBe(0)
+    // A reconfig keeps the buckets (only an ECMP update changes them).
+    await wiring.reconfig({ policies: [voice, web] })
+    expect(classifier.applied.at(-1)?.lb.slice(64, 128)).toEqual(marks)
+    await wiring.setBalance({}, [])
+    expect(classifier.applied.at(-1)?.classes[1]?.lbMode).toBe(0)
+  })
+
+  it('counters carry the policy id for telemetry', async () => {
+    const { wiring } = setup()
+    await wiring.start()
+    await wiring.reconfig({ policies: [voice, web] })
+    const c = await wiring.counters()
+    expect(c?.classes.map((x) => [x.label, x.policyId])).toEqual([
+      ['voice', 'pol_v'],
+      ['web', 'pol_w'],
+      ['default', 'default'],
+    ])
+  })
+
   it('other attach errors propagate', async () => {
     const { wiring } = setup(new Error('boom'))
     await expect(wiring.start()).rejects.toThrow('boom')
