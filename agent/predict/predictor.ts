@@ -182,8 +182,22 @@ export class Predictor implements PathPredictions {
     this.lastInferenceMs = ms
     this.rounds++
     let changed = false
+    // What the model saw, at trace level only (debugging a model in the field or the lab).
+    const trace = this.#log.isLevelEnabled('trace')
+    const keys = trace ? [...this.#paths.keys()] : []
     entries.forEach((e, i) => {
       const probability = p[i] ?? 0
+      if (trace) {
+        const row = this.#buffer.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)
+        this.#log.trace(
+          {
+            path: keys[i],
+            p: probability,
+            features: Array.from(row, (v) => Math.round(v * 1e4) / 1e4),
+          },
+          'prediction',
+        )
+      }
       const flagged = probability >= model.threshold
       if (flagged !== e.flagged) changed = true
       e.probability = probability

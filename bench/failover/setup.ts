@@ -30,7 +30,7 @@ function upPaths(a: CliAgent): number {
   return [...state.values()].filter((s) => s === 'Up').length
 }
 
-export async function startFailoverLab(): Promise<FailoverLab> {
+export async function startFailoverLab(options: { logLevel?: string } = {}): Promise<FailoverLab> {
   await cleanupStale()
   const lab = await Lab.create({ sites: 2, uplinks: 2 })
   const dir = await mkdtemp(join(tmpdir(), `patronus-lab-${lab.runId}-`))
@@ -54,7 +54,7 @@ export async function startFailoverLab(): Promise<FailoverLab> {
       agents.push(
         CliAgent.start(lab, lab.site(i), join(dir, `site${i}`), {
           longPollSeconds: 30,
-          logLevel: 'info',
+          logLevel: options.logLevel ?? 'info',
           extraArgs: BFD_ARGS,
         }),
       )
