@@ -8,8 +8,8 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FakeClock, settle } from '../clock/fake'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { FakeClock } from '../clock/fake'
 import { silentLogger } from '../logger'
 import { type FetchModel, ModelManager } from './manager'
 import { type PredictionModel, sha256Hex } from './model'
@@ -121,8 +121,9 @@ describe('model manager', () => {
     expect(await readdir(dir)).toEqual([])
     // Retried after retryMs while the desired state still names it.
     clock.advance(30_000)
-    await settle(20)
-    expect(calls).toHaveLength(2)
+    // The retry loads through onnxruntime (real I/O): poll, bounded, instead of counting turns.
+    await vi.waitFor(() => expect(calls).toHaveLength(2), { timeout: 5_000, interval: 10 })
+    await vi.waitFor(() => expect(manager.status.state).toBe('refused'), { timeout: 5_000 })
     expect(target.current).toBeNull()
     await manager.close()
   })
