@@ -35,11 +35,17 @@ import { startFailoverLab } from '../failover/setup'
 
 const FLOOD_SCRIPT = fileURLToPath(new URL('./flood.ts', import.meta.url))
 const PPS = 1000
-const RATE_KBIT = 2_000
-const FLOOD_KBIT = Number(process.env.PREDICT_LAB_FLOOD_KBIT ?? 2_150)
+const RATE_KBIT = 4_000
+const FLOOD_KBIT = Number(process.env.PREDICT_LAB_FLOOD_KBIT ?? 4_050)
 const QUEUE_LIMIT_MS = 2_000
 const PRE_MS = 2_000
-const CUT_AFTER_MS = Number(process.env.PREDICT_LAB_CUT_AFTER_MS ?? 3_300)
+const CUT_AFTER_MS = Number(process.env.PREDICT_LAB_CUT_AFTER_MS ?? 4_000)
+/**
+ * History the paths need before the first run: the model reads 60 s windows, and a path whose
+ * window is still filling, or whose BFD came up less than 60 s ago, scores low whatever its
+ * RTT does (measured: P <= 0.35 on a ramp to 270 ms 15 s after start, 0.9975 later).
+ */
+const HISTORY_MS = 65_000
 const POST_MS = 4_000
 /** The policy's table: the first (only) policy class gets classTableBase + 0. */
 const CLASS_TABLE = 7300
@@ -94,6 +100,12 @@ export async function measurePredictiveLab(
       throw new Error(`${error.message}${refused ? `: ${JSON.stringify(refused)}` : ''}`)
     })
     const modelId = String(agent0.entries().find((e) => e.msg.startsWith('model loaded'))?.model)
+    const lastUp = Math.max(
+      ...agent0
+        .entries()
+        .filter((e) => e.msg === 'bfd state' && e.to === 'Up')
+        .map((e) => Number(e.time)),
+    )
 
     const policy = await cp.api('POST', '/v1/policies', {
       name: 'sla-stream',
@@ -139,11 +151,13 @@ export async function measurePredictiveLab(
         ...['-n', lab.wanNs, 'qdisc', 'replace', 'dev', uplink.wanIfname, 'root', 'tbf'],
         ...['rate', `${RATE_KBIT}kbit`, 'burst', '4000', 'latency', `${QUEUE_LIMIT_MS}ms`],
       ])
-      const rampAt = Date.now()
       flood = lab.spawnIn(lab.wanNs, 'flood', process.execPath, [
         ...['--import', 'tsx', FLOOD_SCRIPT, uplink.address, '9'],
         ...[String(FLOOD_KBIT), '1000', String(CUT_AFTER_MS + POST_MS)],
       ])
+      // The ramp starts when the flood does (node takes ~1 s to start).
+      await waitForLine(flood, 'ready', 10_000)
+      const rampAt = Date.now()
       let maxP: number | null = null
       let firstFlag: number | null = null
       let rtt: number | null = null
@@ -216,6 +230,7 @@ export async function measurePredictiveLab(
       await waitFor('the class route', 20_000, () => classSlot())
     }
 
+    await sleep(Math.max(0, lastUp + HISTORY_MS - Date.now()))
     const predictive = await degradeAndCut('predictive')
     await settle()
     const patched = await cp.api('PATCH', `/v1/policies/${policyId}`, {
@@ -262,6 +277,16 @@ export async function measurePredictiveLab(
     if (flood) await lab.stop(flood.pid).catch(() => {})
     await f.stop()
   }
+}
+
+async function waitForLine(proc: LabProcess, line: string, timeoutMs: number): Promise<void> {
+  let out = ''
+  proc.child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d
+  })
+  await waitFor(`"${line}" from ${proc.name}`, timeoutMs, async () =>
+    out.includes(line) ? true : undefined,
+  )
 }
 
 async function waitFor<T>(
