@@ -15,6 +15,8 @@ import type { PathReporter } from '../daemon/daemon'
 import type { Engine } from '../engine/engine'
 import { createMeshEngine } from '../engine/mesh-engine'
 import type { Logger } from '../logger'
+import { OptimizerTunnel } from '../optimizer/tunnel'
+import { withOptimizer } from '../optimizer/tunnel-wiring'
 import { PathMonitor, withPathMonitor } from '../pathmon'
 import { createRtNetlinkRouting } from '../routing/rtnetlink'
 import { procSysctl } from '../routing/sysctl'
@@ -45,6 +47,8 @@ export interface BuiltEngine {
   classifier?: ClassifierWiring
   /** The monitor's telemetry with the classifier's traffic added (absent: the monitor's). */
   reporter?: PathReporter
+  /** The WAN optimizer tunnel (fec/compression classes); absent in dry-run. */
+  optimizer?: OptimizerTunnel
   /** Closes what the engine does not own (the rtnetlink socket); after engine.close(). */
   release(): void
 }
@@ -104,7 +108,23 @@ export async function meshEngineFor(
       routeDevice: (peer) => monitor.routeDevice(peer),
     })
     const engine = withPathMonitor(mesh, monitor)
-    if (!options.lanInterface) return { engine, monitor, release: () => routing.close() }
+    // Outermost: its reconfig runs after the class decisions exist, its close runs first.
+    const optimizer = new OptimizerTunnel({
+      clock,
+      routing,
+      sysctl: procSysctl(),
+      paths: monitor,
+      interfacePrefix: options.interfacePrefix,
+      logger,
+    })
+    if (!options.lanInterface) {
+      return {
+        engine: withOptimizer(engine, optimizer),
+        monitor,
+        optimizer,
+        release: () => routing.close(),
+      }
+    }
     const wiring = new ClassifierWiring({
       classifier: new Classifier({ ifname: options.lanInterface, objectPath: CLASSIFIER_OBJECT }),
       routing,
@@ -127,7 +147,11 @@ export async function meshEngineFor(
         : undefined
     const classified = withClassifier(engine, wiring)
     return {
-      engine: dataplane ? withDataplane(classified, dataplane) : classified,
+      engine: withOptimizer(
+        dataplane ? withDataplane(classified, dataplane) : classified,
+        optimizer,
+      ),
+      optimizer,
       ...(wiring.state === 'attached'
         ? { reporter: withClassTraffic(monitor, wiring, clock) }
         : {}),

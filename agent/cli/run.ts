@@ -22,6 +22,7 @@ import {
   startMetricsServer,
 } from '../metrics'
 import { startAgentTracing, tracedFetch } from '../observability'
+import { registerOptimizerMetrics } from '../optimizer/tunnel-wiring'
 import { registerMonitorMetrics } from '../pathmon'
 import { fileStore, loadSigner, requireEnrollment, statePaths } from '../state'
 import { AGENT_VERSION } from '../version'
@@ -222,6 +223,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       registerMonitorMetrics(registry, built.monitor)
       prediction?.register(registry)
       if (built.classifier) registerClassifierMetrics(registry, built.classifier)
+      if (built.optimizer) registerOptimizerMetrics(registry, built.optimizer)
       try {
         metrics = await startMetricsServer(registry, metricsListen)
         logger.info({ url: metrics.url }, 'metrics listening')
