@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   encodeOptimizerPacket,
   OPTIMIZER_HEADER_LENGTH,
+  OPTIMIZER_MAX_WINDOW,
   OPTIMIZER_OUTER_OVERHEAD,
   OPTIMIZER_SHARD_PREFIX,
   OPTIMIZER_TUN_MTU,
@@ -64,7 +65,7 @@ describe('optimizer wire format', () => {
       [ok.subarray(0, OPTIMIZER_HEADER_LENGTH), 'truncated'],
       [mutate(ok, 0, 0x51), 'bad_magic'],
       [mutate(ok, 2, 2), 'bad_version'],
-      [mutate(ok, 3, 3), 'bad_type'],
+      [mutate(ok, 3, 5), 'bad_type'],
       [mutate(ok, 4, 0x02), 'malformed'], // unknown flag
       [mutate(ok, 5, 0), 'malformed'], // k = 0
       [mutate(ok, 5, 33), 'malformed'], // k > 32
@@ -121,5 +122,70 @@ describe('optimizer wire format', () => {
       encodeOptimizerPacket({ ...data, session: 0xffffffff, block: 0x80000000 }),
     )
     expect(p.ok && [p.packet.session, p.packet.block]).toEqual([0xffffffff, 0x80000000])
+  })
+
+  it('encodes and parses sliding-window source and repair packets byte by byte', () => {
+    const source = encodeOptimizerPacket({
+      type: 'source',
+      compressed: true,
+      session: 0xdeadbeef,
+      block: 0x01020304,
+      k: 0,
+      m: 0,
+      index: 0,
+      payload: new Uint8Array([9, 8, 7]),
+    })
+    expect([...source.subarray(0, OPTIMIZER_HEADER_LENGTH)]).toEqual([
+      0x50, 0x4f, 1, 3, 1, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4,
+    ])
+    const s = parseOptimizerPacket(source)
+    expect(s.ok && [s.packet.type, s.packet.compressed, s.packet.block]).toEqual([
+      'source',
+      true,
+      0x01020304,
+    ])
+    const repair = encodeOptimizerPacket({
+      type: 'repair',
+      compressed: false,
+      session: 7,
+      block: 100,
+      k: 32,
+      m: 0,
+      index: 0,
+      payload: new Uint8Array(40),
+    })
+    expect([...repair.subarray(0, OPTIMIZER_HEADER_LENGTH)]).toEqual([
+      0x50, 0x4f, 1, 4, 0, 32, 0, 0, 0, 0, 0, 7, 0, 0, 0, 100,
+    ])
+    const r = parseOptimizerPacket(repair)
+    expect(r.ok && [r.packet.type, r.packet.block, r.packet.k]).toEqual(['repair', 100, 32])
+    const cases: [Uint8Array, string][] = [
+      [mutate(source, 4, 2), 'malformed'], // unknown flag
+      [mutate(source, 5, 1), 'malformed'], // source with a window
+      [mutate(source, 7, 1), 'malformed'], // reserved byte
+      [source.subarray(0, OPTIMIZER_HEADER_LENGTH), 'truncated'],
+      [mutate(repair, 4, 1), 'malformed'], // compressed repair
+      [mutate(repair, 5, 0), 'malformed'], // empty window
+      [mutate(repair, 5, OPTIMIZER_MAX_WINDOW + 1), 'malformed'],
+      [mutate(repair, 6, 1), 'malformed'], // reserved byte
+      [mutate(mutate(mutate(mutate(repair, 12, 255), 13, 255), 14, 255), 15, 250), 'malformed'],
+      [repair.subarray(0, OPTIMIZER_HEADER_LENGTH + OPTIMIZER_SHARD_PREFIX), 'truncated'],
+      [
+        encodeOptimizerPacket({
+          type: 'repair',
+          compressed: false,
+          session: 1,
+          block: 0,
+          k: 1,
+          m: 0,
+          index: 0,
+          payload: new Uint8Array(OPTIMIZER_TUN_MTU + OPTIMIZER_SHARD_PREFIX + 1),
+        }),
+        'oversized',
+      ],
+    ]
+    for (const [bytes, reason] of cases) {
+      expect(parseOptimizerPacket(bytes), reason).toEqual({ ok: false, reason })
+    }
   })
 })

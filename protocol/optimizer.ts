@@ -24,6 +24,14 @@
  *   2 extra bytes.
  * - session: random per sender start, so a restarted peer's block numbers (which start at 0
  *   again) are not taken for replays. block: +1 per block within a session.
+ * - type 3 = source, type 4 = repair: the sliding-window code (RFC 8681-style random linear
+ *   code, agent/optimizer/sliding/). Bytes 12-15 are a source sequence number (ESI), +1 per
+ *   packet of the session, instead of a block. A source payload is one IP packet as for type 1
+ *   (flag bit 0 = LZ4), bytes 5-7 zero. A repair covers the `window` (byte 5, 1..64) source
+ *   packets from ESI bytes 12-15 on; bytes 6-7 zero; its payload is sum c_i * shard_i over
+ *   GF(2^8), shards built as for parity ([prefix u16][stored payload][zero padding] to L = 2 +
+ *   the longest stored payload of the window), c_i from a PRNG seeded with the session and the
+ *   window's last ESI.
  *
  * `parseOptimizerPacket` is total: malformed input is a drop reason, never an exception.
  * Replay, duplicates and the window are checked above this layer (agent/optimizer/receiver.ts).
@@ -34,6 +42,10 @@ export const OPTIMIZER_VERSION = 1
 export const OPTIMIZER_HEADER_LENGTH = 16
 export const OPTIMIZER_TYPE_DATA = 1
 export const OPTIMIZER_TYPE_PARITY = 2
+export const OPTIMIZER_TYPE_SOURCE = 3
+export const OPTIMIZER_TYPE_REPAIR = 4
+/** Largest sliding-window repair window, in source packets. */
+export const OPTIMIZER_MAX_WINDOW = 64
 export const OPTIMIZER_FLAG_COMPRESSED = 0x01
 /** The length prefix inside every FEC shard (compressed bit + stored length). */
 export const OPTIMIZER_SHARD_PREFIX = 2
@@ -62,18 +74,20 @@ export function optimizerTunMtu(tunnelMtu = WIREGUARD_MTU): number {
 /** 1354: the TUN MTU (and largest IP packet) for the default 1420-byte WireGuard MTU. */
 export const OPTIMIZER_TUN_MTU = optimizerTunMtu(WIREGUARD_MTU)
 
-export type OptimizerPacketType = 'data' | 'parity'
+export type OptimizerPacketType = 'data' | 'parity' | 'source' | 'repair'
 
 export interface OptimizerPacket {
   type: OptimizerPacketType
   /** Data only: the payload is an LZ4 block. */
   compressed: boolean
   session: number
+  /** Block code: the block number. Sliding code: the source ESI, or a repair's first ESI. */
   block: number
-  /** Data: planned data count; parity: final data count. */
+  /** Data: planned data count; parity: final data count; repair: window size; source: 0. */
   k: number
-  /** Data: planned parity count (0 = none); parity: final parity count. */
+  /** Data: planned parity count (0 = none); parity: final parity count; sliding: 0. */
   m: number
+  /** Block code: place in the block; sliding: 0. */
   index: number
   /** A view into the datagram (not a copy). */
   payload: Uint8Array
@@ -105,13 +119,20 @@ export function writeOptimizerHeader(out: Uint8Array, h: Omit<OptimizerPacket, '
   out[0] = OPTIMIZER_MAGIC >> 8
   out[1] = OPTIMIZER_MAGIC & 0xff
   out[2] = OPTIMIZER_VERSION
-  out[3] = h.type === 'data' ? OPTIMIZER_TYPE_DATA : OPTIMIZER_TYPE_PARITY
+  out[3] = TYPE_CODES[h.type]
   out[4] = h.compressed ? OPTIMIZER_FLAG_COMPRESSED : 0
   out[5] = h.k
   out[6] = h.m
   out[7] = h.index
   writeU32(out, 8, h.session)
   writeU32(out, 12, h.block)
+}
+
+const TYPE_CODES: Record<OptimizerPacketType, number> = {
+  data: OPTIMIZER_TYPE_DATA,
+  parity: OPTIMIZER_TYPE_PARITY,
+  source: OPTIMIZER_TYPE_SOURCE,
+  repair: OPTIMIZER_TYPE_REPAIR,
 }
 
 /** A whole datagram: header + payload (copied). */
@@ -134,6 +155,9 @@ export function parseOptimizerPacket(
   if (((bytes[0]! << 8) | bytes[1]!) !== OPTIMIZER_MAGIC) return { ok: false, reason: 'bad_magic' }
   if (bytes[2] !== OPTIMIZER_VERSION) return { ok: false, reason: 'bad_version' }
   const t = bytes[3]!
+  if (t === OPTIMIZER_TYPE_SOURCE || t === OPTIMIZER_TYPE_REPAIR) {
+    return parseSliding(bytes, t, maxPacket)
+  }
   if (t !== OPTIMIZER_TYPE_DATA && t !== OPTIMIZER_TYPE_PARITY) {
     return { ok: false, reason: 'bad_type' }
   }
@@ -170,6 +194,44 @@ export function parseOptimizerPacket(
       k,
       m,
       index,
+      payload: bytes.subarray(OPTIMIZER_HEADER_LENGTH),
+    },
+  }
+}
+
+/** Types 3 and 4 (the sliding-window code), after magic and version. */
+function parseSliding(bytes: Uint8Array, t: number, maxPacket: number): OptimizerParseResult {
+  const flags = bytes[4]!
+  const window = bytes[5]!
+  const payloadLength = bytes.length - OPTIMIZER_HEADER_LENGTH
+  const esi = readU32(bytes, 12)
+  const max = Math.min(maxPacket, OPTIMIZER_MAX_STORED)
+  if (bytes[6] !== 0 || bytes[7] !== 0) return { ok: false, reason: 'malformed' }
+  if (t === OPTIMIZER_TYPE_SOURCE) {
+    if ((flags & ~OPTIMIZER_FLAG_COMPRESSED) !== 0 || window !== 0) {
+      return { ok: false, reason: 'malformed' }
+    }
+    if (payloadLength === 0) return { ok: false, reason: 'truncated' }
+    if (payloadLength > max) return { ok: false, reason: 'oversized' }
+  } else {
+    if (flags !== 0 || window < 1 || window > OPTIMIZER_MAX_WINDOW) {
+      return { ok: false, reason: 'malformed' }
+    }
+    // The window's last ESI must exist: numbers do not wrap within a session.
+    if (esi + window - 1 > 0xffffffff) return { ok: false, reason: 'malformed' }
+    if (payloadLength <= OPTIMIZER_SHARD_PREFIX) return { ok: false, reason: 'truncated' }
+    if (payloadLength > max + OPTIMIZER_SHARD_PREFIX) return { ok: false, reason: 'oversized' }
+  }
+  return {
+    ok: true,
+    packet: {
+      type: t === OPTIMIZER_TYPE_SOURCE ? 'source' : 'repair',
+      compressed: (flags & OPTIMIZER_FLAG_COMPRESSED) !== 0,
+      session: readU32(bytes, 8),
+      block: esi,
+      k: window,
+      m: 0,
+      index: 0,
       payload: bytes.subarray(OPTIMIZER_HEADER_LENGTH),
     },
   }

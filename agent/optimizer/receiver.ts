@@ -126,6 +126,11 @@ export class OptimizerReceiver {
       return
     }
     const p = parsed.packet
+    if (p.type === 'source' || p.type === 'repair') {
+      // The sliding-window code's packets: not handled by this receiver yet.
+      this.#drop('bad_type')
+      return
+    }
     const session = this.#session(p.session, from)
     const now = this.#clock.now()
     this.#expire(session, now)
