@@ -109,7 +109,7 @@ export class EcmpSteering {
     await this.#applier.rules(plan.rules)
     this.#rules = plan.rules
     await this.#applier.prune(plan.routes)
-    const shares = JSON.stringify(plan.shares)
+    const shares = JSON.stringify([plan.shares, plan.perPacket])
     if (shares !== this.#lastShares) {
       this.#lastShares = shares
       this.#log.info({ shares: plan.shares, perPacket: plan.perPacket }, 'ecmp buckets')

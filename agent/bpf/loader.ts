@@ -223,6 +223,8 @@ export class Classifier {
       tables.names.map((n) => ({ key: encodeNameKey(n.suffix), value: u32(n.app) })),
     )
     const hashLike = new Set<MapName>(['pt_pfx4', 'pt_pfx6', 'pt_names'])
+    // Remembered only once bpftool has written them: a failed batch is sent whole again.
+    const written = new Map<MapName, Map<string, string>>()
     let updates = 0
     for (const [name, entries] of want) {
       const id = this.mapId(name)
@@ -245,7 +247,7 @@ export class Classifier {
           }
         }
       }
-      this.written.set(name, after)
+      written.set(name, after)
     }
     this.generation++
     const config = encodeConfig({
@@ -271,6 +273,7 @@ export class Classifier {
       `map update id ${this.mapId('pt_config')} key hex ${hex(u32(0))} value hex ${hex(config)}`,
     )
     await this.bpftool(['batch', 'file', '-'], `${lines.join('\n')}\n`)
+    for (const [name, after] of written) this.written.set(name, after)
     return { updates: updates + 1, generation: this.generation }
   }
 

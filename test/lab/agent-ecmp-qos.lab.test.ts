@@ -6,6 +6,7 @@
  *   weight (within 15%), each flow on one path (its flow entry has one path mark, and the
  *   tunnels' packet counters add up flow by flow);
  * - the path of uplink 1 goes down: the weights follow, new flows all take uplink 0;
+ * - `balance: per-packet` (a policy change, no reload): one flow's packets spread 2:1;
  * - a policy with `qos: {rateMbps: 8, ceilMbps: 8}` holds its class at 8 Mbit/s on the
  *   uplink's HTB (an ifb fed by the tunnels' egress) while another class takes the rest;
  * - the classifier's per-class counters reach the control plane (GET /v1/sites/{id}/traffic);
@@ -40,6 +41,7 @@ let cp: LabControlPlane
 let dir: string
 const agents: CliAgent[] = []
 const siteIds: string[] = []
+const policyIds: Record<string, string> = {}
 const figures: Record<string, unknown> = {}
 const log = (m: string) => {
   if (process.env.LAB_VERBOSE) console.log(m)
@@ -53,6 +55,38 @@ async function txPackets(): Promise<[number, number]> {
   const links = JSON.parse(res.stdout) as { ifname: string; stats64: { tx: { packets: number } } }[]
   const get = (name: string) => links.find((l) => l.ifname === name)?.stats64.tx.packets ?? 0
   return [get(tunnel(0)), get(tunnel(1))]
+}
+
+/** One of the agent's classifier maps, raw (for failure messages). */
+async function mapDump(name: string): Promise<{ key: unknown; value: unknown }[]> {
+  const ns = site(0).ns
+  const filters = JSON.parse(
+    (await lab.exec(ns, 'tc', ['-j', 'filter', 'show', 'dev', lab.names.lanIf, 'ingress'])).stdout,
+  ) as { options?: { prog?: { id?: number } } }[]
+  const progId = filters.find((f) => f.options?.prog?.id)?.options?.prog?.id
+  const bpftool = (args: string[]) =>
+    run('nsenter', [`--net=/var/run/netns/${ns}`, 'bpftool', '-j', ...args])
+  const prog = JSON.parse((await bpftool(['prog', 'show', 'id', String(progId)])).stdout) as {
+    map_ids: number[]
+  }
+  for (const id of prog.map_ids) {
+    const info = JSON.parse((await bpftool(['map', 'show', 'id', String(id)])).stdout)
+    if (info.name === name)
+      return JSON.parse((await bpftool(['map', 'dump', 'id', String(id)])).stdout)
+  }
+  return []
+}
+
+/** Class 2's entry and buckets as the kernel has them, and the agent's ECMP log. */
+async function ecmpState(a: CliAgent): Promise<string> {
+  const classes = await mapDump('pt_classes')
+  const lb = await mapDump('pt_lb')
+  const marks = lb.slice(128, 192).map((e) => fromHexList(e.value).readUInt32LE(0).toString(16))
+  const log = a
+    .entries()
+    .filter((e) => e.msg === 'ecmp buckets' || Number(e.level) >= 40)
+    .map((e) => JSON.stringify(e))
+  return `class 2: ${JSON.stringify(classes[2]?.value)}\nbuckets: ${marks.join(' ')}\n${log.join('\n')}`
 }
 
 /** The agent's flow table, read from the program attached on site 0's LAN interface. */
@@ -80,13 +114,17 @@ async function flows(): Promise<FlowEntry[]> {
   throw new Error('no pt_flows map')
 }
 
-/** The latest ECMP shares the agent logged: {"0-0": 0.67, "1-0": 0.33} for the class. */
-function shares(a: CliAgent): Record<string, number> | undefined {
+/**
+ * The latest ECMP shares the agent logged: {"0-0": 0.67, "1-0": 0.33} for the class, once
+ * they have held for `settledMs` (a path joining right after would move buckets).
+ */
+function shares(a: CliAgent, settledMs = 0): Record<string, number> | undefined {
   const last = a
     .entries()
     .filter((e) => e.msg === 'ecmp buckets')
     .at(-1)
-  const all = last?.shares as Record<string, Record<string, number>> | undefined
+  if (!last || Date.now() - Number(last.time) < settledMs) return undefined
+  const all = last.shares as Record<string, Record<string, number>> | undefined
   return all?.['2']
 }
 
@@ -147,6 +185,7 @@ beforeAll(async () => {
   ]) {
     const res = await cp.api('POST', '/v1/policies', p)
     if (res.status !== 201) throw new Error(`policy ${p.name}: ${JSON.stringify(res.body)}`)
+    policyIds[p.name] = res.body.id
   }
   for (const i of [0, 1]) {
     const { siteId, token } = await cp.createSite(`ecmp-${i}`, [site(i).lanPrefix])
@@ -177,6 +216,10 @@ afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true })
   }
   console.log(`ecmp/qos figures: ${JSON.stringify(figures)}`)
+  // What went wrong, if anything, in the agent with the classifier.
+  const problems = (agents[0]?.entries() ?? []).filter((e) => Number(e.level) >= 40)
+  if (problems.length)
+    console.log(`agent 0 warnings:\n${problems.map((e) => JSON.stringify(e)).join('\n')}`)
   const left = await labLeftovers(runId)
   expect(left).toEqual({ namespaces: [], sockets: [], processes: [], nftTables: [] })
 }, 90_000)
@@ -188,7 +231,7 @@ describe('ECMP and HTB shaping in the running agent (2 paths, 40 and 20 Mbit/s)'
       'ECMP over both paths',
       async () => {
         if (!a.running) throw new Error('agent 0 exited')
-        const s = shares(a)
+        const s = shares(a, 2_000)
         return s && Object.keys(s).length === 2 ? s : undefined
       },
       { timeoutMs: 60_000, intervalMs: 250 },
@@ -198,6 +241,7 @@ describe('ECMP and HTB shaping in the running agent (2 paths, 40 and 20 Mbit/s)'
     figures.shares = spread
     expect(spread['0-0']).toBeCloseTo(2 / 3, 1)
     const before = await txPackets()
+    const sentAt = Date.now()
     const res = await traffic(site(0).hostNs, [
       'udp-flows',
       site(1).lanHost,
@@ -220,7 +264,16 @@ describe('ECMP and HTB shaping in the running agent (2 paths, 40 and 20 Mbit/s)'
       expect(f.mark & 0xfff0).toBe(ECMP_MARK_BASE | 0x20)
       slotOfMark.set(f.mark, (slotOfMark.get(f.mark) ?? 0) + 1)
     }
-    expect(slotOfMark.size).toBe(2)
+    const history = a
+      .entries()
+      .filter((e) => e.msg === 'ecmp buckets' || e.msg === 'path decision')
+      .map((e) => `${e.time} ${e.msg} ${JSON.stringify(e.shares ?? [e.event, e.class, e.to])}`)
+    expect(
+      slotOfMark.size,
+      slotOfMark.size === 2
+        ? ''
+        : `marks ${JSON.stringify([...slotOfMark])} sent at ${sentAt}\n${history.join('\n')}\n${await ecmpState(a)}`,
+    ).toBe(2)
     const sent = [after[0] - before[0], after[1] - before[1]]
     figures.tunnelPackets = sent
     // Each mark's flows x 4 packets must equal one tunnel's count: every flow stayed on one path.
@@ -270,6 +323,52 @@ describe('ECMP and HTB shaping in the running agent (2 paths, 40 and 20 Mbit/s)'
     }
   }, 60_000)
 
+  test('balance per-packet: the packets of one flow spread by weight over both paths', async () => {
+    const a = agents[0] as CliAgent
+    // Uplink 1 rejoins once clean for failbackAfterMs (10 s by default) after the blackhole.
+    await pollUntil(
+      'ECMP over both paths again',
+      async () => {
+        const x = shares(a, 2_000)
+        return x && Object.keys(x).length === 2 ? x : undefined
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    )
+    const res = await cp.api('PATCH', `/v1/policies/${policyIds.spread}`, {
+      action: { preference: 'load-balance', balance: 'per-packet' },
+    })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    await pollUntil(
+      'the per-packet buckets',
+      async () => {
+        const last = a
+          .entries()
+          .filter((e) => e.msg === 'ecmp buckets')
+          .at(-1)
+        return (last?.perPacket as number[] | undefined)?.includes(2) ? true : undefined
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    )
+    const before = await txPackets()
+    const sent = await traffic(site(0).hostNs, [
+      'udp-send',
+      site(1).lanHost,
+      String(ECMP_PORT),
+      '22000',
+      '300',
+      'plain',
+    ])
+    expect(sent.code).toBe(0)
+    await sleep(300)
+    const after = await txPackets()
+    const d = [after[0] - before[0], after[1] - before[1]]
+    figures.perPacket = d
+    expect((d[0] ?? 0) + (d[1] ?? 0)).toBeGreaterThanOrEqual(300)
+    expect((d[0] ?? 0) + (d[1] ?? 0)).toBeLessThanOrEqual(303)
+    const spreadOk = Math.abs((d[0] ?? 0) / 300 - 2 / 3) <= 0.15
+    expect(spreadOk, spreadOk ? '' : await ecmpState(a)).toBe(true)
+  }, 60_000)
+
   test('HTB holds the capped class at its rate while another class uses the rest', async () => {
     const capSlot = await classSlot(7300)
     const restSlot = await classSlot(7301)
@@ -279,15 +378,23 @@ describe('ECMP and HTB shaping in the running agent (2 paths, 40 and 20 Mbit/s)'
     const ifb = ifbName(site(0).wgPrefix, slot)
     const uplinkMbit = BW[slot]
     const blasts = Promise.all([
-      traffic(site(0).hostNs, ['udp-blast', site(1).lanHost, '5201', '5', '20', '1200'], 40_000),
-      traffic(site(0).hostNs, ['udp-blast', site(1).lanHost, '5202', '5', '45', '1200'], 40_000),
+      traffic(site(0).hostNs, ['udp-blast', site(1).lanHost, '5201', '6', '20', '1200'], 40_000),
+      traffic(site(0).hostNs, ['udp-blast', site(1).lanHost, '5202', '6', '45', '1200'], 40_000),
     ])
     await sleep(1_500) // the queues fill first: measure the steady state
-    const t0 = performance.now()
-    const b0 = await htbSent(ifb)
-    await sleep(2_500)
-    const b1 = await htbSent(ifb)
-    const secs = (performance.now() - t0) / 1000
+    // Each read is timed at the middle of its tc run: on a busy machine starting tc takes
+    // long enough to bias the rate.
+    const read = async () => {
+      const start = performance.now()
+      const sent = await htbSent(ifb)
+      return { sent, at: (start + performance.now()) / 2 }
+    }
+    const r0 = await read()
+    await sleep(3_500)
+    const r1 = await read()
+    const b0 = r0.sent
+    const b1 = r1.sent
+    const secs = (r1.at - r0.at) / 1000
     await blasts
     const rate = (minor: number) => (((b1.get(minor) ?? 0) - (b0.get(minor) ?? 0)) * 8) / secs / 1e6
     const capped = rate(htbMinor(0))
@@ -302,7 +409,7 @@ describe('ECMP and HTB shaping in the running agent (2 paths, 40 and 20 Mbit/s)'
   test('the per-class traffic reaches the control plane (telemetry, GET /traffic)', async () => {
     const from = new Date(Date.now() - 3_600_000).toISOString()
     const to = new Date(Date.now() + 3_600_000).toISOString()
-    // Every datagram of the load-balance class: 100 + 30 flows x 4. Telemetry goes every
+    // Every datagram of the load-balance class: 100 + 30 flows x 4 + 300. Telemetry goes every
     // 10 s and carries what was read after the previous batch: up to two batches.
     const classes = await pollUntil(
       'the spread class at the control plane',
@@ -314,13 +421,16 @@ describe('ECMP and HTB shaping in the running agent (2 paths, 40 and 20 Mbit/s)'
         if (res.status !== 200) throw new Error(`GET traffic: ${JSON.stringify(res.body)}`)
         const list = res.body.classes as { className: string; packets: number; bytes: number }[]
         const spread = list.find((c) => c.className === 'spread')
-        return spread && spread.packets >= 520 ? list : undefined
+        const capped = list.find((c) => c.className === 'capped')
+        const rest = list.find((c) => c.className === 'rest')
+        // The HTB blasts came last: wait for them too (one report of lag).
+        return spread && spread.packets >= 820 && capped && rest ? list : undefined
       },
       { timeoutMs: 40_000, intervalMs: 1_000 },
     )
     const by = Object.fromEntries(classes.map((c) => [c.className, c]))
     figures.reported = Object.fromEntries(classes.map((c) => [c.className, c.packets]))
-    expect(by.spread?.packets).toBe(520)
+    expect(by.spread?.packets).toBe(820)
     expect(by.capped?.bytes).toBeGreaterThan(1_000_000)
     expect(by.rest?.bytes).toBeGreaterThan(by.capped?.bytes ?? 0)
   }, 60_000)
