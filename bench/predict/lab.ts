@@ -30,7 +30,7 @@
 import { fileURLToPath } from 'node:url'
 import { run, sleep } from '../../test/lab/exec'
 import type { LabProcess } from '../../test/lab/harness'
-import { runStream, STREAM_PORT } from '../../test/lab/stream'
+import { gapsOver, runStream, STREAM_PORT } from '../../test/lab/stream'
 import { startFailoverLab } from '../failover/setup'
 
 const FLOOD_SCRIPT = fileURLToPath(new URL('./flood.ts', import.meta.url))
@@ -69,6 +69,10 @@ export interface PredictiveRun {
   /** ms from the ramp start to the first BFD Down on the degraded uplink, and its diagnostic. */
   bfdDownAfterMs: number | null
   bfdDownDiag: string | null
+  /** Gaps over 40 ms in the stream's arrivals: ms after the ramp start, and length. */
+  gaps: { atMs: number; ms: number }[]
+  /** The class's path decisions on site 0 during the run (ms after the ramp start). */
+  decisions: { atMs: number; event: string; reason: string; from: string; to: string }[]
 }
 
 export interface PredictiveLabResult {
@@ -218,6 +222,17 @@ export async function measurePredictiveLab(
         rttBeforeCutMs: rtt === null ? null : Math.round(rtt * 10) / 10,
         bfdDownAfterMs: bfdDown ? Number(bfdDown.time) - rampAt : null,
         bfdDownDiag: bfdDown ? String(bfdDown.diag) : null,
+        gaps: gapsOver(result.arrivals, 40).map((g) => ({
+          atMs: Math.round(g.at - rampAt),
+          ms: Math.round(g.ms),
+        })),
+        decisions: decisions.map((e) => ({
+          atMs: Number(e.time) - rampAt,
+          event: String(e.event),
+          reason: String(e.reason),
+          from: slotsOf(e.from),
+          to: slotsOf(e.to),
+        })),
       }
       log(`${mode}: ${JSON.stringify(out)}`)
       return out
@@ -277,6 +292,11 @@ export async function measurePredictiveLab(
     if (flood) await lab.stop(flood.pid).catch(() => {})
     await f.stop()
   }
+}
+
+function slotsOf(p: unknown): string {
+  const r = p as { localSlot?: number; remoteSlot?: number } | null
+  return r ? `${r.localSlot}-${r.remoteSlot}` : '-'
 }
 
 async function waitForLine(proc: LabProcess, line: string, timeoutMs: number): Promise<void> {
