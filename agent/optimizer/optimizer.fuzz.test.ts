@@ -27,14 +27,25 @@ const BEFORE_ACCEPT: OptimizerDropReason[] = [
   'out_of_window',
 ]
 
-/** Valid datagrams of a few blocks of two sessions (data + parity, some compressed). */
+/**
+ * Valid datagrams of two block-code sessions (data + parity) and two sliding-window sessions
+ * (source + repair, one with a repair every other packet), some compressed.
+ */
 function validDatagrams(seed: number): Uint8Array[] {
   const random = seededRandom(seed)
   const wire: Uint8Array[] = []
-  for (const session of [42, 43]) {
+  const codes = [
+    [42, 'block', 4],
+    [43, 'block', 4],
+    [44, 'sliding', 4],
+    [45, 'sliding', 8],
+  ] as const
+  for (const [session, code, window] of codes) {
     const tx = new OptimizerSender({
       clock: new FakeClock(),
       send: (d) => wire.push(d),
+      code,
+      window,
       k: 4,
       m: 2,
       session,
@@ -160,12 +171,94 @@ describe('optimizer receiver (fuzz)', () => {
           }
           accounted(rx, steps.length)
           expect(rx.openBlocks).toBeLessThanOrEqual(4 * rx.sessions) // per session
+          expect(rx.slidingUnknowns).toBeLessThanOrEqual(256 * rx.sessions)
           // Delivered packets are bounded by the max packet size.
           for (const p of delivered) expect(p.length).toBeLessThanOrEqual(rx.maxPacket)
           rx.close()
           expect(rx.openBlocks).toBe(0)
+          expect(rx.slidingUnknowns).toBe(0)
         },
       ),
+      { numRuns: 500 },
+    )
+  })
+
+  it('sliding code: loss, reordering and duplicates deliver only sent packets, each once', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(1000),
+        fc.array(fc.record({ lose: fc.boolean(), swap: fc.boolean(), again: fc.nat(9) }), {
+          minLength: 10,
+          maxLength: 80,
+        }),
+        (seed, plan) => {
+          const random = seededRandom(seed)
+          const sent = new Map<string, number>()
+          const wire: Uint8Array[] = []
+          const tx = new OptimizerSender({
+            clock: new FakeClock(),
+            send: (d) => wire.push(d),
+            code: 'sliding',
+            window: 8,
+            k: 4,
+            m: 1,
+            autoFlush: false,
+          })
+          for (let i = 0; i < 40; i++) {
+            const p = i % 2 ? textPacket(10 + i * 13, random) : randomPacket(10 + i * 7, random)
+            p[0] = i // distinct packets
+            sent.set(Buffer.from(p).toString('hex'), 0)
+            tx.push(p)
+          }
+          tx.close()
+          // Lose, swap neighbours and repeat datagrams as the plan says.
+          const order: Uint8Array[] = []
+          wire.forEach((d, i) => {
+            const step = plan[i % plan.length]!
+            if (step.lose) return
+            if (step.swap && order.length > 0) order.splice(order.length - 1, 0, d)
+            else order.push(d)
+            if (step.again === 0) order.push(d)
+          })
+          const clock = new FakeClock()
+          const rx = new OptimizerReceiver({
+            clock,
+            deliver: (p) => {
+              const key = Buffer.from(p).toString('hex')
+              const seen = sent.get(key)
+              expect(seen).toBe(0) // a packet that was sent, not yet delivered
+              sent.set(key, 1)
+            },
+          })
+          for (const d of order) rx.push(d)
+          accounted(rx, order.length)
+          expect(rx.stats.drops.bad_shard + rx.stats.drops.inconsistent).toBe(0)
+          rx.close()
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('never throws on arbitrary bytes behind a valid repair header', () => {
+    const repair = validDatagrams(2).find((d) => d[3] === 4)!
+    const header = repair.subarray(0, 16)
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 1400 }), { maxLength: 8 }), (tails) => {
+        const rx = new OptimizerReceiver({ clock: new FakeClock(), deliver: () => {} })
+        for (const d of validDatagrams(2)
+          .filter((d) => d[3] === 3)
+          .slice(0, 3))
+          rx.push(d)
+        for (const tail of tails) {
+          const bytes = new Uint8Array(16 + tail.length)
+          bytes.set(header)
+          bytes.set(tail, 16)
+          rx.push(bytes)
+        }
+        accounted(rx, 3 + tails.length)
+        rx.close()
+      }),
       { numRuns: 500 },
     )
   })

@@ -33,7 +33,7 @@ function pair(
   const wire: Uint8Array[] = []
   const delivered: Uint8Array[] = []
   const rx = new OptimizerReceiver({ clock, deliver: (p) => delivered.push(p), ...receiver })
-  const tx = new OptimizerSender({ clock, send: (d) => wire.push(d), ...options })
+  const tx = new OptimizerSender({ code: 'block', clock, send: (d) => wire.push(d), ...options })
   return { clock, wire, delivered, rx, tx }
 }
 
@@ -74,6 +74,7 @@ describe('optimizer round trip', () => {
     const wire: Uint8Array[] = []
     let calls = 0
     const tx = new OptimizerSender({
+      code: 'block',
       clock,
       k: 4,
       m: 1,
@@ -350,11 +351,23 @@ describe('replay, window and sessions', () => {
     const delivered: Uint8Array[] = []
     const rx = new OptimizerReceiver({ clock, deliver: (p) => delivered.push(p) })
     const first: Uint8Array[] = []
-    const a = new OptimizerSender({ clock, send: (d) => first.push(d), k: 2, session: 1 })
+    const a = new OptimizerSender({
+      code: 'block',
+      clock,
+      send: (d) => first.push(d),
+      k: 2,
+      session: 1,
+    })
     for (let i = 0; i < 4; i++) a.push(new Uint8Array(60))
     for (const d of first) rx.push(d, 'peer:4789')
     const second: Uint8Array[] = []
-    const b = new OptimizerSender({ clock, send: (d) => second.push(d), k: 2, session: 2 })
+    const b = new OptimizerSender({
+      code: 'block',
+      clock,
+      send: (d) => second.push(d),
+      k: 2,
+      session: 2,
+    })
     for (let i = 0; i < 4; i++) b.push(new Uint8Array(60))
     for (const d of second) rx.push(d, 'peer:4789')
     expect(delivered).toHaveLength(8)
@@ -371,7 +384,14 @@ describe('replay, window and sessions', () => {
     const rx = new OptimizerReceiver({ clock, deliver: (p) => delivered.push(p) })
     const senders = [7, 8, 9].map(
       (session) =>
-        new OptimizerSender({ clock, send: (d) => rx.push(d, 'peer:4789'), k: 4, m: 1, session }),
+        new OptimizerSender({
+          code: 'block',
+          clock,
+          send: (d) => rx.push(d, 'peer:4789'),
+          k: 4,
+          m: 1,
+          session,
+        }),
     )
     for (let i = 0; i < 40; i++) senders[i % 3]!.push(new Uint8Array(100))
     expect(delivered).toHaveLength(40)
@@ -384,7 +404,13 @@ describe('replay, window and sessions', () => {
     const delivered: Uint8Array[] = []
     const rx = new OptimizerReceiver({ clock, deliver: (p) => delivered.push(p) })
     const wire: Uint8Array[] = []
-    const tx = new OptimizerSender({ clock, send: (d) => wire.push(d), k: 2, session: 5 })
+    const tx = new OptimizerSender({
+      code: 'block',
+      clock,
+      send: (d) => wire.push(d),
+      k: 2,
+      session: 5,
+    })
     tx.push(new Uint8Array(60))
     rx.push(wire[0]!, 'a:1')
     rx.push(wire[0]!, 'b:1')
@@ -405,7 +431,15 @@ describe('replay, window and sessions', () => {
       const send = (d: Uint8Array) => {
         if (n++ % 5 !== 0 && n % 5 !== 0) rx.push(d)
       }
-      const tx = new OptimizerSender({ clock, send, k: 4, m: 1, session, autoFlush: false })
+      const tx = new OptimizerSender({
+        code: 'block',
+        clock,
+        send,
+        k: 4,
+        m: 1,
+        session,
+        autoFlush: false,
+      })
       for (let i = 0; i < 4 * 20; i++) tx.push(new Uint8Array(40))
     }
     expect(rx.sessions).toBe(4)

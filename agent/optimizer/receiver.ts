@@ -6,6 +6,8 @@
  * malformed, truncated, a duplicate (a replay inside the window), out of the window (a replay
  * or a straggler older than it) or inconsistent with its block is dropped and counted by reason; nothing in a datagram can make this throw.
  * Memory is bounded: sessions x (window ring + at most `maxOpenBlocks` open blocks).
+ * Sliding-window packets (types 3 and 4) go to a per-session SlidingDecoder (./sliding/), with
+ * the same delivery, stats and drop reasons; a sender may use either code.
  */
 import {
   OPTIMIZER_MAX_STORED,
@@ -25,6 +27,7 @@ import {
   DEFAULT_WINDOW_BLOCKS,
 } from './defaults'
 import type { OptimizerMetrics } from './metrics'
+import { SlidingDecoder, type SlidingDecoderHost } from './sliding/decoder'
 import { emptyReceiverStats, type ReceiverStats } from './stats'
 import { BlockWindow } from './window'
 
@@ -41,6 +44,10 @@ export interface OptimizerReceiverConfig {
   maxSessions?: number
   pathLabel?: string
   metrics?: OptimizerMetrics
+  /** Sliding code: how long a lost packet waits to be rebuilt, ms (default 80). */
+  slidingHoldMs?: number
+  /** Sliding code: source numbers kept behind the newest (default 256). */
+  slidingHorizon?: number
 }
 
 /** A block still able to use parity. Data and parity are views into their datagrams. */
@@ -69,6 +76,8 @@ interface Session {
   from: string | undefined
   window: BlockWindow
   open: Map<number, OpenBlock>
+  /** Made at the session's first sliding-window packet. */
+  sliding?: SlidingDecoder
 }
 
 export class OptimizerReceiver {
@@ -86,6 +95,23 @@ export class OptimizerReceiver {
   readonly #sessions = new Map<string, Session>()
   #lastSession: Session | undefined
   #closed = false
+  readonly #slidingHoldMs: number | undefined
+  readonly #slidingHorizon: number | undefined
+  /** The sliding decoders report here: the same stats and delivery as the block code. */
+  readonly #slidingHost: SlidingDecoderHost = {
+    deliver: (payload, compressed) => this.#deliverPayload(payload, compressed),
+    drop: (reason) => this.#drop(reason),
+    accepted: () => {
+      this.stats.accepted++
+    },
+    recovered: (wait) => this.#recovered(wait),
+    lost: (packets) => {
+      this.stats.unrecoveredPackets += packets
+    },
+    unusedRepair: () => {
+      this.stats.unusedParity++
+    },
+  }
 
   constructor(config: OptimizerReceiverConfig) {
     this.deadlineMs = config.deadlineMs ?? DEFAULT_RECEIVER_HOLD_MS
@@ -97,6 +123,8 @@ export class OptimizerReceiver {
     this.#maxOpenBlocks = config.maxOpenBlocks ?? DEFAULT_MAX_OPEN_BLOCKS
     this.#maxSessions = config.maxSessions ?? DEFAULT_MAX_SESSIONS
     this.#metrics = config.metrics
+    this.#slidingHoldMs = config.slidingHoldMs
+    this.#slidingHorizon = config.slidingHorizon
     this.#metrics?.attachReceiver(this)
   }
 
@@ -109,6 +137,13 @@ export class OptimizerReceiver {
 
   get sessions(): number {
     return this.#sessions.size
+  }
+
+  /** Sliding code: lost packets still hoped for, over all sessions (bounded; tests). */
+  get slidingUnknowns(): number {
+    let n = 0
+    for (const s of this.#sessions.values()) n += s.sliding?.unknowns ?? 0
+    return n
   }
 
   /**
@@ -126,14 +161,13 @@ export class OptimizerReceiver {
       return
     }
     const p = parsed.packet
-    if (p.type === 'source' || p.type === 'repair') {
-      // The sliding-window code's packets: not handled by this receiver yet.
-      this.#drop('bad_type')
-      return
-    }
     const session = this.#session(p.session, from)
     const now = this.#clock.now()
     this.#expire(session, now)
+    if (p.type === 'source' || p.type === 'repair') {
+      this.#onSliding(session, p, now)
+      return
+    }
     const verdict = session.window.accept(p.block, p.index)
     if (verdict !== 'new') {
       this.#drop(verdict)
@@ -156,9 +190,29 @@ export class OptimizerReceiver {
     if (this.#closed) return
     for (const s of this.#sessions.values()) {
       for (const b of s.open.values()) this.#giveUp(s, b)
+      s.sliding?.close()
     }
     this.#closed = true
     this.#metrics?.detachReceiver(this)
+  }
+
+  #onSliding(s: Session, p: OptimizerPacket, now: number): void {
+    if (!s.sliding) {
+      s.sliding = new SlidingDecoder(s.id, this.#slidingHost, {
+        maxStored: this.maxPacket,
+        holdMs: this.#slidingHoldMs,
+        horizon: this.#slidingHorizon,
+      })
+    }
+    if (p.type === 'source') s.sliding.onSource(p.block, p.payload, p.compressed, now)
+    else s.sliding.onRepair(p.block, p.k, p.payload, now)
+  }
+
+  #recovered(wait: number): void {
+    this.stats.recovered++
+    this.stats.recoveryWaitMsSum += wait
+    if (wait > this.stats.recoveryWaitMsMax) this.stats.recoveryWaitMsMax = wait
+    this.#metrics?.observeRecoveryWait(this.pathLabel, wait)
   }
 
   #drop(reason: OptimizerDropReason): void {
@@ -192,6 +246,7 @@ export class OptimizerReceiver {
 
   #forget(s: Session): void {
     for (const b of s.open.values()) this.#giveUp(s, b)
+    s.sliding?.close()
     this.#sessions.delete(s.key)
     if (this.#lastSession === s) this.#lastSession = undefined
   }
@@ -324,11 +379,7 @@ export class OptimizerReceiver {
       }
       const payload = shard.subarray(OPTIMIZER_SHARD_PREFIX, OPTIMIZER_SHARD_PREFIX + length)
       if (!this.#deliverPayload(payload, (prefix & 0x8000) !== 0)) continue
-      this.stats.recovered++
-      const wait = Math.max(0, now - expectedAt)
-      this.stats.recoveryWaitMsSum += wait
-      if (wait > this.stats.recoveryWaitMsMax) this.stats.recoveryWaitMsMax = wait
-      this.#metrics?.observeRecoveryWait(this.pathLabel, wait)
+      this.#recovered(Math.max(0, now - expectedAt))
     }
   }
 
@@ -369,6 +420,7 @@ export class OptimizerReceiver {
   }
 
   #expire(s: Session, now: number): void {
+    s.sliding?.expire(now)
     for (const b of s.open.values()) {
       if (now - b.firstAt < this.deadlineMs) break
       this.#giveUp(s, b)

@@ -4,6 +4,10 @@
  * once, never held; with FEC on, the packets are also grouped into blocks whose m parity
  * packets go out when the block has k packets or when its deadline passes, whichever is first,
  * so parity never delays data and a lost packet can be rebuilt within the deadline.
+ * With the sliding-window code (`code: 'sliding'`, the default, ./sliding/) there are no
+ * blocks: a repair over the last `window` packets goes out every k/m packets (the credit below)
+ * and at the latest `repairDelayMs` after the oldest packet no repair covers yet, so a lone
+ * loss is rebuilt by the next repair and a burst by the ones after it (docs/wanopt.md).
  * No sockets and no real time: `send` and the clock are injected.
  */
 import {
@@ -18,9 +22,13 @@ import {
 import { compressBlock } from '../../wasm/lz4'
 import type { Clock } from '../clock'
 import { reedSolomon } from './codecs'
-import { DEFAULT_DEADLINE_MS, DEFAULT_K } from './defaults'
+import { DEFAULT_CODE, DEFAULT_DEADLINE_MS, DEFAULT_K, DEFAULT_REPAIR_DELAY_MS } from './defaults'
 import type { OptimizerMetrics } from './metrics'
+import { SlidingEncoder } from './sliding/encoder'
 import { emptySenderStats, type SenderStats } from './stats'
+
+/** Block Reed-Solomon (k data + m parity per block) or the sliding-window random linear code. */
+export type OptimizerCode = 'block' | 'sliding'
 
 export interface OptimizerOptions {
   /** Group packets into Reed-Solomon blocks and send parity (when redundancy m > 0). */
@@ -38,6 +46,14 @@ export interface OptimizerSenderConfig {
   m?: number
   /** Longest time from a block's first packet to its parity, ms (default 4). */
   deadlineMs?: number
+  /** Which FEC code (default 'sliding'); the receiver takes both. */
+  code?: OptimizerCode
+  /** Sliding code: source packets per repair window, 1..64 (default 32). */
+  window?: number
+  /** Sliding code: no packet older than this goes into a repair, ms (default 60). */
+  windowMs?: number
+  /** Sliding code: longest time from a packet to the first repair covering it, ms (default 5). */
+  repairDelayMs?: number
   fec?: boolean
   compression?: boolean
   /** Largest IP packet accepted (default OPTIMIZER_TUN_MTU); larger ones are refused. */
@@ -58,6 +74,8 @@ export class OptimizerSender {
   readonly stats: SenderStats = emptySenderStats()
   readonly k: number
   readonly deadlineMs: number
+  readonly code: OptimizerCode
+  readonly repairDelayMs: number
   readonly maxPacket: number
   readonly pathLabel: string
   readonly #clock: Clock
@@ -79,6 +97,13 @@ export class OptimizerSender {
   readonly #compressed: boolean[] = []
   #timerArmed = false
   #closed = false
+  // Sliding code: the next source number, the repair credit (+m per packet, a repair at k),
+  // and the packets sent since the last repair (the oldest of them sets the time bound).
+  readonly #encoder: SlidingEncoder | undefined
+  #esi = 0
+  #credit = 0
+  #unprotected = 0
+  #firstUnprotectedAt = 0
 
   constructor(config: OptimizerSenderConfig) {
     this.k = config.k ?? DEFAULT_K
@@ -95,6 +120,16 @@ export class OptimizerSender {
     this.#m = clampM(config.m ?? 0)
     this.#session = config.session ?? randomSession()
     this.#metrics = config.metrics
+    this.code = config.code ?? DEFAULT_CODE
+    this.repairDelayMs = config.repairDelayMs ?? DEFAULT_REPAIR_DELAY_MS
+    this.#encoder =
+      this.code === 'sliding'
+        ? new SlidingEncoder({
+            window: config.window,
+            windowMs: config.windowMs,
+            maxStored: this.maxPacket,
+          })
+        : undefined
     this.#metrics?.attachSender(this)
   }
 
@@ -131,6 +166,9 @@ export class OptimizerSender {
     if (options.fec !== undefined && options.fec !== this.#options.fec && this.#count > 0) {
       this.#finishBlock(false)
     }
+    if (options.fec !== undefined && options.fec !== this.#options.fec && this.#unprotected > 0) {
+      this.#sendRepair(false)
+    }
     this.#options = { ...this.#options, ...options }
   }
 
@@ -154,6 +192,10 @@ export class OptimizerSender {
       }
     }
     stats.storedBytes += stored.length
+    if (this.#encoder) {
+      this.#pushSliding(this.#encoder, stored, compressed)
+      return
+    }
     if (this.#count === 0) this.#startBlock()
     const datagram = allocDatagram(OPTIMIZER_HEADER_LENGTH + stored.length)
     writeOptimizerHeader(datagram, {
@@ -184,7 +226,19 @@ export class OptimizerSender {
 
   /** Sends the open block's parity if its deadline has passed (the timer calls this too). */
   tick(): void {
-    if (this.#closed || this.#count === 0 || this.#plannedM === 0) return
+    if (this.#closed) return
+    if (this.#encoder) {
+      // Sliding code: the time bound of the oldest packet no repair covers yet.
+      if (
+        this.#unprotected > 0 &&
+        this.#clock.now() - this.#firstUnprotectedAt >= this.repairDelayMs
+      ) {
+        this.#credit = 0
+        this.#sendRepair(true)
+      }
+      return
+    }
+    if (this.#count === 0 || this.#plannedM === 0) return
     if (this.#clock.now() - this.#startedAt >= this.deadlineMs) this.#finishBlock(true)
   }
 
@@ -192,6 +246,7 @@ export class OptimizerSender {
   close(): void {
     if (this.#closed) return
     if (this.#count > 0) this.#finishBlock(false)
+    if (this.#unprotected > 0) this.#sendRepair(false)
     this.#closed = true
     this.#abort.abort()
     this.#metrics?.detachSender(this)
@@ -268,16 +323,86 @@ export class OptimizerSender {
     return datagrams
   }
 
-  /** One timer at a time: it fires at the open block's deadline and re-arms for the next. */
+  /**
+   * Sliding code: the source datagram goes out at once; with FEC on and redundancy m > 0 the
+   * packet is kept for repairs and earns m / k of one, so a repair follows every k / m packets
+   * (at most one per packet: a repair is named by its window's last packet).
+   */
+  #pushSliding(encoder: SlidingEncoder, stored: Uint8Array, compressed: boolean): void {
+    if (this.#esi > 0xffffffff) {
+      // Source numbers are u32 and never wrap within a session: a new session instead.
+      if (this.#unprotected > 0) this.#sendRepair(false)
+      this.#session = randomSession()
+      this.#esi = 0
+      encoder.clear()
+    }
+    const now = this.#clock.now()
+    const esi = this.#esi++
+    const datagram = allocDatagram(OPTIMIZER_HEADER_LENGTH + stored.length)
+    writeOptimizerHeader(datagram, {
+      type: 'source',
+      compressed,
+      session: this.#session,
+      block: esi,
+      k: 0,
+      m: 0,
+      index: 0,
+    })
+    datagram.set(stored, OPTIMIZER_HEADER_LENGTH)
+    const protect = this.#options.fec && this.#m > 0
+    if (protect) encoder.add(esi, stored, compressed, now)
+    this.stats.dataDatagrams++
+    this.stats.wireBytes += datagram.length
+    try {
+      this.#send(datagram)
+    } finally {
+      if (protect) {
+        if (this.#unprotected === 0) this.#firstUnprotectedAt = now
+        this.#unprotected++
+        this.#credit += this.#m
+        if (this.#credit >= this.k) {
+          this.#credit = Math.min(this.#credit - this.k, this.k - 1)
+          this.#sendRepair(false)
+        } else {
+          this.#armTimer()
+        }
+      }
+    }
+  }
+
+  /** A repair over the window ending at the last packet sent; nothing is unprotected after. */
+  #sendRepair(atDeadline: boolean): void {
+    this.#unprotected = 0
+    if (!this.#encoder || this.#esi === 0) return
+    const repair = this.#encoder.repair(
+      this.#session,
+      this.#esi - 1,
+      this.#clock.now(),
+      allocDatagram,
+    )
+    if (!repair) return
+    this.stats.blocks++
+    this.stats.parityDatagrams++
+    this.stats.wireBytes += repair.length
+    if (atDeadline) this.stats.deadlineFlushes++
+    this.#send(repair)
+  }
+
+  /** One timer at a time: it fires at the open block's (or oldest unprotected packet's) deadline. */
   #armTimer(): void {
     if (!this.#autoFlush || this.#timerArmed || this.#closed) return
     this.#timerArmed = true
-    const wait = Math.max(0, this.#startedAt + this.deadlineMs - this.#clock.now())
+    const due = this.#encoder
+      ? this.#firstUnprotectedAt + this.repairDelayMs
+      : this.#startedAt + this.deadlineMs
+    const wait = Math.max(0, due - this.#clock.now())
     void this.#clock.sleep(wait, this.#abort.signal).then(() => {
       this.#timerArmed = false
       if (this.#closed) return
       this.tick()
-      if (this.#count > 0 && this.#plannedM > 0) this.#armTimer()
+      if (this.#encoder ? this.#unprotected > 0 : this.#count > 0 && this.#plannedM > 0) {
+        this.#armTimer()
+      }
     })
   }
 }
