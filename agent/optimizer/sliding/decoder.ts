@@ -113,11 +113,12 @@ export class SlidingDecoder {
     this.#host.accepted()
     if (esi > this.#top) this.#advance(esi, now, true)
     this.#store(esi, payload, compressed)
-    if (this.#unknown.delete(esi)) {
-      // A straggler we were solving for: take it out of the equations instead.
-      this.#substitute(esi, shardPrefix(payload, compressed), payload)
-    }
     this.#host.deliver(payload, compressed)
+    if (this.#unknown.delete(esi)) {
+      // A straggler we were solving for: take it out of the equations, which may now solve.
+      this.#substitute(esi, shardPrefix(payload, compressed), payload)
+      this.#solve(now)
+    }
   }
 
   onRepair(first: number, count: number, payload: Uint8Array, now: number): void {
