@@ -39,14 +39,14 @@ const RATE_KBIT = 4_000
 const FLOOD_KBIT = Number(process.env.PREDICT_LAB_FLOOD_KBIT ?? 4_050)
 const QUEUE_LIMIT_MS = 2_000
 const PRE_MS = 2_000
-const CUT_AFTER_MS = Number(process.env.PREDICT_LAB_CUT_AFTER_MS ?? 4_000)
+const CUT_AFTER_MS = Number(process.env.PREDICT_LAB_CUT_AFTER_MS ?? 4_500)
 /**
  * History the paths need before the first run: the model reads 60 s windows, and a path whose
  * window is still filling, or whose BFD came up less than 60 s ago, scores low whatever its
  * RTT does (measured: P <= 0.35 on a ramp to 270 ms 15 s after start, 0.9975 later).
  */
 const HISTORY_MS = 65_000
-const POST_MS = 4_000
+const POST_MS = 2_500
 /** The policy's table: the first (only) policy class gets classTableBase + 0. */
 const CLASS_TABLE = 7300
 const METRICS_URL = 'http://127.0.0.1:9469/metrics'
@@ -238,16 +238,20 @@ export async function measurePredictiveLab(
       return out
     }
 
-    async function settle(): Promise<void> {
-      // The restored uplink is clean failbackAfterMs (10 s) later and the class comes back;
-      // the next run degrades whichever uplink carries it then.
-      await sleep(14_000)
-      await waitFor('the class route', 20_000, () => classSlot())
+    async function settle(home: number): Promise<void> {
+      // The restored uplink is clean failbackAfterMs (10 s) later and the class comes back
+      // to it. Wait for that: a failback in the middle of the next run would move the class
+      // off the degraded uplink before its cut. (With the flag's episode still open the
+      // class may stay away; then the next run degrades the uplink it is on.)
+      await waitFor('the class back on its uplink', 25_000, async () =>
+        (await classSlot()) === home ? true : undefined,
+      ).catch(() => {})
+      await sleep(1_000)
     }
 
     await sleep(Math.max(0, lastUp + HISTORY_MS - Date.now()))
     const predictive = await degradeAndCut('predictive')
-    await settle()
+    await settle(predictive.slot)
     const patched = await cp.api('PATCH', `/v1/policies/${policyId}`, {
       action: { preference: 'lowest-cost', sla: { maxLossPct: 1 }, predictive: false },
     })
