@@ -69,7 +69,11 @@ const summary = (m: Metrics): Summary => ({
   pathHours: m.pathHours,
 })
 
-function loadReplays(tracesArg: string | null): { replays: Replay[]; source: string } {
+function loadReplays(tracesArg: string | null): {
+  replays: Replay[]
+  source: string
+  recorded: Set<string>
+} {
   let dir = tracesArg
   if (!dir) {
     dir = GENERATED
@@ -92,10 +96,12 @@ function loadReplays(tracesArg: string | null): { replays: Replay[]; source: str
   })
   const what = tracesArg
     ? `${names.length} traces from ${tracesArg}`
-    : `test split, ${names.length} generated traces`
+    : `test split, ${names.length} traces`
+  const recorded = new Set(manifest?.traces.filter((t) => t.recorded).map((t) => t.name) ?? [])
   return {
     replays,
     source: derived > 0 ? `${what} (${derived} with labels derived from probes)` : what,
+    recorded,
   }
 }
 
@@ -178,6 +184,7 @@ function markdown(r: {
   reactive: Summary
   thresholds: Summary
   lab: { lostReactive: number; lostPredictive: number } | null
+  labSubset: { traces: number; model: Summary; reactive: Summary; thresholds: Summary } | null
   modelMs: number
   featureMs: number
   tracesArg: string | null
@@ -206,7 +213,21 @@ replays in the same run.
 ${row(r.model.id, r.m)}
 ${row('reactive (BFD down)', r.reactive)}
 ${row('thresholds (RTT > 100 ms or loss > 5%)', r.thresholds)}
+${
+  r.labSubset
+    ? `
+Of these, the ${r.labSubset.traces} traces recorded in the WAN lab (\`npm run models:record\`: the agent's
+probes and BFD under scripted queue build-up, loss ramp, cut, brownout; never trained on):
+${r.labSubset.model.events} events, ${r.labSubset.model.precursorFailures} precursor failures.
 
+| detector | precision | recall | precursor recall | PR-AUC | median lead (s) | detection (s) | false alarms / path-hour |
+|---|---|---|---|---|---|---|---|
+${row(r.model.id, r.labSubset.model)}
+${row('reactive (BFD down)', r.labSubset.reactive)}
+${row('thresholds (RTT > 100 ms or loss > 5%)', r.labSubset.thresholds)}
+`
+    : ''
+}
 Inference per batch of 64 paths: model ${f(r.modelMs, 3)} ms (onnxruntime-node, one thread),
 features ${f(r.featureMs, 3)} ms (agent/predict/features.ts, 60 s of 20 Hz history per path),
 ${f(r.modelMs + r.featureMs, 3)} ms together.
@@ -245,12 +266,34 @@ async function main(): Promise<void> {
   if (i >= 0 && !tracesArg) throw new Error('--traces needs a directory')
   const model = JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8')) as ModelJson
   const session = await loadSession(join(MODEL_DIR, model.file))
-  const { replays, source } = loadReplays(tracesArg)
+  const { replays, source, recorded } = loadReplays(tracesArg)
   log(`scoring ${source}`)
   const opts = { horizonMs: model.horizonMs, threshold: model.threshold }
-  const m = summary(evaluate(await scoreReplays(session, replays), opts))
+  const scored = await scoreReplays(session, replays)
+  const m = summary(evaluate(scored, opts))
   const reactive = summary(evaluate(replays.map(reactiveBaseline), { ...opts, threshold: 0.5 }))
   const thresholds = summary(evaluate(replays.map(thresholdBaseline), { ...opts, threshold: 0.5 }))
+  // The lab-recorded traces of the test split on their own: real probes, few events.
+  const labIdx = replays.flatMap((r, k) => (recorded.has(r.name) ? [k] : []))
+  const labReplays = labIdx.map((k) => replays[k]!)
+  const labSubset =
+    labIdx.length === 0
+      ? null
+      : {
+          traces: labIdx.length,
+          model: summary(
+            evaluate(
+              labIdx.map((k) => scored[k]!),
+              opts,
+            ),
+          ),
+          reactive: summary(
+            evaluate(labReplays.map(reactiveBaseline), { ...opts, threshold: 0.5 }),
+          ),
+          thresholds: summary(
+            evaluate(labReplays.map(thresholdBaseline), { ...opts, threshold: 0.5 }),
+          ),
+        }
   const { modelMs, featureMs } = await inferenceCost(session, model)
   log(`model ${JSON.stringify(m)}`)
   log(`inference ${modelMs.toFixed(3)} ms + features ${featureMs.toFixed(3)} ms per 64 paths`)
@@ -265,6 +308,7 @@ async function main(): Promise<void> {
     horizonS: model.horizonMs / 1000,
     model: m,
     baselines: { reactive, thresholds },
+    recordedSubset: labSubset,
     lab,
     inferenceMsPerBatch64: round(modelMs),
     featureMsPerBatch64: round(featureMs),
@@ -281,6 +325,7 @@ async function main(): Promise<void> {
       reactive,
       thresholds,
       lab,
+      labSubset,
       modelMs,
       featureMs,
       tracesArg,

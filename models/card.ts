@@ -16,6 +16,7 @@ export interface CardInput {
   validation: Metrics
   baselines: { reactive: Metrics; thresholds: Metrics }
   training: Record<string, unknown>
+  maxFaVal: number
 }
 
 const f = (x: number | null, digits = 2) => (x === null ? 'n/a' : x.toFixed(digits))
@@ -26,7 +27,7 @@ const row = (name: string, m: Metrics) =>
 export function writeModelCard(path: string, c: CardInput): void {
   const { model, summary, manifest } = c
   const s = summary.splits
-  const recorded = manifest.traces.filter((t) => !t.name.startsWith('gen-')).length
+  const recorded = manifest.traces.filter((t) => t.recorded).length
   const hours = (rows: number) => ((rows * summary.tickMs) / 3_600_000).toFixed(1)
   const hidden = (c.training['hidden'] as number[] | undefined)?.join(' -> ') ?? '?'
   const text = `# Model card: ${model.id}
@@ -41,14 +42,15 @@ by hand (models/card.ts).
 | input | \`${model.input}\` float32 [batch, ${model.featureCount}] (agent/predict/features.ts) |
 | output | \`${model.output}\` float32 [batch] |
 | architecture | MLP ${model.featureCount} -> ${hidden} -> 1, ReLU, sigmoid; torch 1.13, ONNX opset 13 |
-| alarm threshold | ${model.threshold} (lowest with <= 0.5 false alarms per path-hour on validation) |
+| alarm threshold | ${model.threshold} (lowest with <= ${c.maxFaVal} false alarms per path-hour on validation) |
 | training | seed ${String(c.training['seed'])}, BCE with positive weight ${String(c.training['pos_weight'])}, best epoch ${String(c.training['best_epoch'])} by validation loss |
 
 ## Data
 
-${manifest.traces.length} traces (${recorded} recorded in the WAN lab, the rest from the
-generator, seed ${manifest.seed}); see models/README.md for the trace format, the generator and
-the labels. Split by trace, never by sample:
+${manifest.traces.length} traces (${recorded} recorded in the WAN lab, all in the test split so
+the model is measured on real probes it never trained on; the rest from the generator, seed
+${manifest.seed}); see models/README.md for the trace format, the generator and the labels.
+Split by trace, never by sample:
 
 | split | traces | path-hours | ticks | positive ticks (scored) |
 |---|---|---|---|---|

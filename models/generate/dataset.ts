@@ -16,7 +16,14 @@ export interface Manifest {
   seed: number
   source: 'generator' | 'recorded' | 'mixed'
   generator?: GeneratorOptions
-  traces: { name: string; split: Split; incidents?: string[]; baseRttMs?: number }[]
+  traces: {
+    name: string
+    split: Split
+    incidents?: string[]
+    baseRttMs?: number
+    /** Recorded in the WAN lab (models/recorded), not generated. */
+    recorded?: boolean
+  }[]
 }
 
 export interface DatasetOptions {
@@ -30,7 +37,7 @@ export interface DatasetOptions {
 
 export const DEFAULT_DATASET: DatasetOptions = {
   seed: 20_261_126,
-  traces: 240,
+  traces: 400,
   valFraction: 0.2,
   testFraction: 0.2,
 }

@@ -14,8 +14,8 @@
  * Incidents (README has the parameter ranges): congestion collapse after a queue build-up
  * (precursor failure), benign queue ramps that drain (no event unless they cross the SLA),
  * latency ramps past the SLA (precursor SLA violation), brownouts that ramp (precursor) or
- * step (abrupt), route flaps (the first outage abrupt, later ones precursor: the flapping is
- * the warning) and abrupt cuts with no precursor at all.
+ * step (abrupt), route flaps (2-5 short outages at random intervals: abrupt, nothing in the
+ * seconds before each announces it) and abrupt cuts with no precursor at all.
  */
 import type { EventCause, Trace, TraceEvent, TraceProbe } from '../trace/format.ts'
 import { deriveBfd } from '../trace/replay.ts'
@@ -191,7 +191,10 @@ function paintIncident(
       let t = at
       for (let i = 0; i < flaps; i++) {
         const down = rng.uniform(500, 3_000)
-        tl.paint(t, t + down, i === 0 ? CAUSE_ABRUPT : CAUSE_PRECURSOR, () => ({ loss: 1 }))
+        // Every outage is abrupt: the path is clean for 3-15 s (random) before each, so
+        // nothing in the probes announces one within the horizon; the earlier flaps say the
+        // route is unstable (the decision engine's hold-down is the answer to that), not when.
+        tl.paint(t, t + down, CAUSE_ABRUPT, () => ({ loss: 1 }))
         const delta = rng.uniform(2, 0.3 * base + 5) * (rng.chance(0.5) ? 1 : -1)
         tl.shiftFrom(t + down, Math.max(delta, -0.5 * base))
         t += down + rng.uniform(3_000, 15_000)

@@ -9,8 +9,8 @@ import { FAILURE_LOSS, SLA_LOSS, SLA_RTT_MS } from '../generate/generator.ts'
 import type { TraceEvent, TraceProbe } from './format.ts'
 
 const STEP_MS = 100
-/** Bad stretches closer than this are one event. */
-const MERGE_MS = 1_000
+/** Bad stretches closer than this are one event (a 30% brownout dips under 10% at times). */
+const MERGE_MS = 3_000
 
 export function deriveEvents(probes: readonly TraceProbe[]): TraceEvent[] {
   if (probes.length === 0) return []
@@ -35,10 +35,14 @@ export function deriveEvents(probes: readonly TraceProbe[]): TraceEvent[] {
     if (failing) extend(failures, t)
     if (violating && !failing) extend(slas, t)
   }
-  // An SLA violation that starts as a failure is that failure.
+  // An SLA violation that starts with a failure, or in its tail (the 5 s loss window still
+  // holds the outage), is that failure; one that starts before it is its precursor and stays.
   const events = [
     ...failures,
-    ...slas.filter((s) => !failures.some((f) => Math.abs(f.startMs - s.startMs) <= MERGE_MS)),
+    ...slas.filter(
+      (s) =>
+        !failures.some((f) => s.startMs >= f.startMs - MERGE_MS && s.startMs <= f.endMs + 5_000),
+    ),
   ]
   return events.sort((x, y) => x.startMs - y.startMs)
 
