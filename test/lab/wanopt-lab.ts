@@ -1,11 +1,24 @@
 /**
- * Helpers of the WAN optimizer lab test and benchmark: LAN-to-LAN UDP flows on a chosen port
+ * Helpers of the WAN optimizer lab test and benchmark: the two-site lab with the real control
+ * plane, agents and a `fec` and a `compression` policy; LAN-to-LAN UDP flows on a chosen port
  * (wanopt-traffic.ts in the two LAN host namespaces) with their loss and one-way delays, the
  * agent's /metrics read from inside its site namespace, and an uplink's transmitted bytes
  * (the underlay cost of a flow).
  */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Lab, LabSite } from './harness'
+import {
+  OPTIMIZER_MARK_RULE_PRIORITY,
+  OPTIMIZER_MAX_CLASSES,
+  OPTIMIZER_RULE_PRIORITY_BASE,
+} from '../../agent/optimizer/tunnel-plan'
+import { CliAgent, type Enrolled, enrollSite, wgDevices } from './cli-agent'
+import { LabControlPlane } from './control-plane'
+import { pollUntil } from './exec'
+import { cleanupStale, Lab, type LabSite } from './harness'
+import { newRunId } from './names'
 
 const SCRIPT = fileURLToPath(new URL('./wanopt-traffic.ts', import.meta.url))
 
@@ -143,4 +156,181 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((x, y) => x - y)
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
   return sorted[rank] ?? Number.NaN
+}
+
+export const WANOPT_METRICS_PORT = 9471
+export const FEC_PORT = 6000
+/** The compression class matches this range. */
+export const ZIP_PORTS = [6001, 6002] as const
+/** A port no policy matches: the plain tunnel, for comparison. */
+export const PLAIN_PORT = 5990
+export const WANOPT_METRIC = 'patronus_agent_wanopt_'
+
+export interface WanoptLab {
+  lab: Lab
+  cp: LabControlPlane
+  dir: string
+  agents: CliAgent[]
+  enrolled: Enrolled[]
+  /** Policy ids by name: `voice-fec` (fec, FEC_PORT), `bulk-lz4` (compression, ZIP_PORTS). */
+  policyIds: Record<string, string>
+  metrics(i: number): Promise<string>
+  /** Stops the agents and the control plane, destroys the lab and removes the directory. */
+  destroy(): Promise<void>
+}
+
+/**
+ * Two sites x one uplink, the real control plane and agent CLIs, a `fec` and a `compression`
+ * policy; resolves once a first packet of the fec class went through the optimizer. When the
+ * setup does not converge it throws with diagnose()'s text, having destroyed what it built
+ * (the caller names the run, so it can check for leftovers either way).
+ */
+export async function startWanoptLab(
+  log: (m: string) => void,
+  runId: string = newRunId(),
+): Promise<WanoptLab> {
+  await cleanupStale()
+  const lab = await Lab.create({ sites: 2, uplinks: 1, log, runId })
+  const dir = await mkdtemp(join(tmpdir(), `patronus-lab-${lab.runId}-`))
+  const cp = new LabControlPlane(lab, dir)
+  const agents: CliAgent[] = []
+  const w: WanoptLab = {
+    lab,
+    cp,
+    dir,
+    agents,
+    enrolled: [],
+    policyIds: {},
+    metrics: (i) => agentMetrics(lab, lab.site(i), WANOPT_METRICS_PORT),
+    async destroy() {
+      try {
+        for (const a of agents) await a?.stop(lab).catch(() => {})
+        await cp.stop().catch(() => {})
+        await lab.destroy()
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    },
+  }
+  try {
+    await cp.start()
+    for (const p of [
+      {
+        name: 'voice-fec',
+        priority: 10,
+        match: { protocols: ['udp'], ports: [FEC_PORT] },
+        action: { preference: 'lowest-latency', fec: true },
+      },
+      {
+        name: 'bulk-lz4',
+        priority: 20,
+        match: { protocols: ['udp'], ports: [`${ZIP_PORTS[0]}-${ZIP_PORTS[1]}`] },
+        action: { preference: 'lowest-latency', compression: true },
+      },
+    ]) {
+      const res = await cp.api('POST', '/v1/policies', p)
+      if (res.status !== 201) throw new Error(`create policy: ${JSON.stringify(res.body)}`)
+      w.policyIds[p.name] = res.body.id as string
+    }
+    for (const i of [0, 1]) {
+      const site = lab.site(i)
+      const { token } = await cp.createSite(`wanopt-${i}`, [site.lanPrefix])
+      w.enrolled[i] = await enrollSite(lab, site, cp.url, token, join(dir, `site${i}`))
+    }
+    for (const i of [0, 1]) {
+      agents[i] = CliAgent.start(lab, lab.site(i), join(dir, `site${i}`), {
+        longPollSeconds: 5,
+        extraArgs: [
+          '--bfd-interval-ms',
+          '50',
+          '--bfd-multiplier',
+          '3',
+          '--metrics-listen',
+          `127.0.0.1:${WANOPT_METRICS_PORT}`,
+        ],
+      })
+    }
+    for (const i of [0, 1]) {
+      const site = lab.site(i)
+      await pollUntil(
+        `site ${i}: tunnel handshaken, optimizer TUNs and rules in place`,
+        async () => {
+          const a = agents[i]
+          if (!a?.running) throw new Error(`agent ${i} exited:\n${a?.logs.slice(-3000)}`)
+          const devices = await wgDevices(lab, site)
+          if (!devices[0]?.peers[0] || devices[0].peers[0].latestHandshake === 0) return undefined
+          const names = await linkNames(lab, site)
+          const tuns = [`${site.wgPrefix}or`, `${site.wgPrefix}o0`, `${site.wgPrefix}o1`]
+          if (!tuns.every((t) => names.includes(t))) return undefined
+          return (await optimizerRules(lab, site)).length >= 4 ? true : undefined
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\nagent log:\n${agents[i]?.logs.slice(-4000)}`)
+      })
+    }
+    // The class needs a decided path before its packets can leave: poll with a short flow.
+    await pollUntil(
+      'a first packet through the optimizer',
+      async () => {
+        const r = await runFlow(lab, lab.site(0), lab.site(1), {
+          port: FEC_PORT,
+          pps: 50,
+          durationMs: 400,
+          size: 64,
+          kind: 'zeros',
+        })
+        return r.received > 0 ? true : undefined
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await diagnose(w)}`)
+    })
+    return w
+  } catch (error) {
+    await w.destroy().catch(() => {})
+    throw error
+  }
+}
+
+export async function linkNames(lab: Lab, site: LabSite): Promise<string[]> {
+  const res = await lab.exec(site.ns, 'ip', ['-j', 'link', 'show'])
+  return (JSON.parse(res.stdout || '[]') as { ifname: string }[]).map((l) => l.ifname)
+}
+
+/** The optimizer's `ip rule`s of a site (its priority range). */
+export async function optimizerRules(
+  lab: Lab,
+  site: LabSite,
+): Promise<{ priority: number; table?: string }[]> {
+  const res = await lab.exec(site.ns, 'ip', ['-j', '-4', 'rule', 'show'])
+  return (JSON.parse(res.stdout || '[]') as { priority: number; table?: string }[]).filter(
+    (r) =>
+      r.priority >= OPTIMIZER_MARK_RULE_PRIORITY &&
+      r.priority < OPTIMIZER_RULE_PRIORITY_BASE + OPTIMIZER_MAX_CLASSES,
+  )
+}
+
+/** What to look at when a flow does not get through: metrics, rules, routes, sysctls, drops. */
+export async function diagnose(w: WanoptLab): Promise<string> {
+  const out: string[] = []
+  for (const i of [0, 1]) {
+    const site = w.lab.site(i)
+    const m = await w.metrics(i).catch((e: Error) => e.message)
+    const lines = m.split('\n').filter((l) => l.startsWith(WANOPT_METRIC))
+    out.push(`site ${i} metrics:\n${lines.join('\n')}`)
+    out.push((await w.lab.exec(site.ns, 'ip', ['rule'])).stdout)
+    out.push((await w.lab.exec(site.ns, 'ip', ['route', 'show', 'table', '7400'])).stdout)
+    out.push((await w.lab.exec(site.ns, 'ip', ['-s', 'link'])).stdout)
+    const rx = `${site.wgPrefix}or`
+    const keys = ['all', 'default', rx].flatMap((c) =>
+      ['rp_filter', 'forwarding'].map((k) => `/proc/sys/net/ipv4/conf/${c}/${k}`),
+    )
+    out.push((await w.lab.exec(site.ns, 'grep', ['-H', '.', ...keys])).stdout)
+    const nstat = (await w.lab.exec(site.ns, 'nstat', ['-az'])).stdout.split('\n')
+    out.push(
+      nstat.filter((l) => /Reverse|AddrErrors|NoRoutes|Discards|ForwDatagrams/.test(l)).join('\n'),
+    )
+  }
+  return out.join('\n')
 }

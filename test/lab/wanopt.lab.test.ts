@@ -11,171 +11,52 @@
  * - Turning `fec` off in the policy sends the class back to the plain tunnel (rules and TUN
  *   removed on the next reconfig, no restart), and stopping the agent removes the rest.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import {
-  OPTIMIZER_MARK_RULE_PRIORITY,
-  OPTIMIZER_PORT,
-  OPTIMIZER_RULE_PRIORITY_BASE,
-} from '../../agent/optimizer/tunnel-plan'
+import { OPTIMIZER_PORT, OPTIMIZER_RULE_PRIORITY_BASE } from '../../agent/optimizer/tunnel-plan'
 import { encodeOptimizerPacket } from '../../protocol/optimizer'
-import { CliAgent, type Enrolled, enrollSite, wgDevices } from './cli-agent'
-import { LabControlPlane } from './control-plane'
 import { pollUntil, run } from './exec'
-import { cleanupStale, Lab, type LabSite, labLeftovers } from './harness'
-import { agentMetrics, metricSum, runFlow, uplinkTxBytes } from './wanopt-lab'
+import { type LabSite, labLeftovers } from './harness'
+import { newRunId } from './names'
+import {
+  diagnose,
+  FEC_PORT,
+  linkNames,
+  WANOPT_METRIC as M,
+  metricSum,
+  optimizerRules,
+  PLAIN_PORT,
+  runFlow,
+  startWanoptLab,
+  uplinkTxBytes,
+  type WanoptLab,
+  ZIP_PORTS,
+} from './wanopt-lab'
 
-const METRICS_PORT = 9471
-const FEC_PORT = 6000
-const ZIP_PORTS = [6001, 6002]
-const PLAIN_PORT = 5990
-const BFD_ARGS = ['--bfd-interval-ms', '50', '--bfd-multiplier', '3']
-const M = 'patronus_agent_wanopt_'
-
-let lab: Lab
-let cp: LabControlPlane
-let dir: string
-const agents: CliAgent[] = []
-const enrolled: Enrolled[] = []
-const policyIds: Record<string, string> = {}
+let w: WanoptLab
+const runId = newRunId()
 const figures: Record<string, number> = {}
 const log = (m: string) => {
   if (process.env.LAB_VERBOSE) console.log(m)
 }
-const site = (i: number): LabSite => lab.site(i)
-const metrics = (i: number) => agentMetrics(lab, site(i), METRICS_PORT)
-
-async function links(i: number): Promise<string[]> {
-  const res = await lab.exec(site(i).ns, 'ip', ['-j', 'link', 'show'])
-  return (JSON.parse(res.stdout || '[]') as { ifname: string }[]).map((l) => l.ifname)
-}
-
-async function optimizerRules(i: number): Promise<{ priority: number; table?: string }[]> {
-  const res = await lab.exec(site(i).ns, 'ip', ['-j', '-4', 'rule', 'show'])
-  return (JSON.parse(res.stdout || '[]') as { priority: number; table?: string }[]).filter(
-    (r) =>
-      r.priority >= OPTIMIZER_MARK_RULE_PRIORITY && r.priority < OPTIMIZER_RULE_PRIORITY_BASE + 16,
-  )
-}
-
-/** What to look at when a flow does not get through. */
-async function diagnose(): Promise<string> {
-  const out: string[] = []
-  for (const i of [0, 1]) {
-    const m = await metrics(i).catch((e: Error) => e.message)
-    out.push(
-      `site ${i} metrics:\n${m
-        .split('\n')
-        .filter((l) => l.startsWith(M))
-        .join('\n')}`,
-    )
-    out.push((await lab.exec(site(i).ns, 'ip', ['rule'])).stdout)
-    out.push((await lab.exec(site(i).ns, 'ip', ['route', 'show', 'table', '7400'])).stdout)
-    const rx = `${site(i).wgPrefix}or`
-    const keys = ['all', 'default', rx].flatMap((c) =>
-      ['rp_filter', 'forwarding'].map((k) => `/proc/sys/net/ipv4/conf/${c}/${k}`),
-    )
-    out.push((await lab.exec(site(i).ns, 'grep', ['-H', '.', ...keys])).stdout)
-    out.push(
-      (await lab.exec(site(i).ns, 'nstat', ['-az'])).stdout
-        .split('\n')
-        .filter((l) =>
-          /Reverse|Martian|AddrErrors|NoRoutes|HdrErrors|Discards|ForwDatagrams/.test(l),
-        )
-        .join('\n'),
-    )
-  }
-  return out.join('\n')
-}
+const site = (i: number): LabSite => w.lab.site(i)
+const metrics = (i: number) => w.metrics(i)
+const links = (i: number) => linkNames(w.lab, site(i))
 
 function alive(i: number): void {
-  const a = agents[i]
+  const a = w.agents[i]
   if (!a?.running) throw new Error(`agent ${i} exited:\n${a?.logs.slice(-3000)}`)
 }
 
 beforeAll(async () => {
-  await cleanupStale()
-  lab = await Lab.create({ sites: 2, uplinks: 1, log })
-  dir = await mkdtemp(join(tmpdir(), `patronus-lab-${lab.runId}-`))
-  cp = new LabControlPlane(lab, dir)
-  await cp.start()
-  for (const p of [
-    {
-      name: 'voice-fec',
-      priority: 10,
-      match: { protocols: ['udp'], ports: [FEC_PORT] },
-      action: { preference: 'lowest-latency', fec: true },
-    },
-    {
-      name: 'bulk-lz4',
-      priority: 20,
-      match: { protocols: ['udp'], ports: [`${ZIP_PORTS[0]}-${ZIP_PORTS[1]}`] },
-      action: { preference: 'lowest-latency', compression: true },
-    },
-  ]) {
-    const res = await cp.api('POST', '/v1/policies', p)
-    expect(res.status, JSON.stringify(res.body)).toBe(201)
-    policyIds[p.name] = res.body.id as string
-  }
-  for (const i of [0, 1]) {
-    const { token } = await cp.createSite(`wanopt-${i}`, [site(i).lanPrefix])
-    enrolled[i] = await enrollSite(lab, site(i), cp.url, token, join(dir, `site${i}`))
-  }
-  for (const i of [0, 1]) {
-    agents[i] = CliAgent.start(lab, site(i), join(dir, `site${i}`), {
-      longPollSeconds: 5,
-      extraArgs: [...BFD_ARGS, '--metrics-listen', `127.0.0.1:${METRICS_PORT}`],
-    })
-  }
-  for (const i of [0, 1]) {
-    await pollUntil(
-      `site ${i}: tunnel handshaken, optimizer TUNs and rules in place`,
-      async () => {
-        alive(i)
-        const devices = await wgDevices(lab, site(i))
-        if (!devices[0]?.peers[0] || devices[0].peers[0].latestHandshake === 0) return undefined
-        const names = await links(i)
-        const tuns = [`${site(i).wgPrefix}or`, `${site(i).wgPrefix}o0`, `${site(i).wgPrefix}o1`]
-        if (!tuns.every((t) => names.includes(t))) return undefined
-        return (await optimizerRules(i)).length >= 4 ? true : undefined
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\nagent log:\n${agents[i]?.logs.slice(-4000)}`)
-    })
-  }
-  // The class needs a decided path before its packets can leave: poll with a short stream.
-  await pollUntil(
-    'a first packet through the optimizer',
-    async () => {
-      const r = await runFlow(lab, site(0), site(1), {
-        port: FEC_PORT,
-        pps: 50,
-        durationMs: 400,
-        size: 64,
-        kind: 'zeros',
-      })
-      return r.received > 0 ? true : undefined
-    },
-    { timeoutMs: 30_000, intervalMs: 500 },
-  ).catch(async (err: Error) => {
-    throw new Error(`${err.message}\n${await diagnose()}`)
-  })
+  w = await startWanoptLab(log, runId)
 }, 180_000)
 
 afterAll(async () => {
-  const runId = lab?.runId
-  try {
-    for (const a of agents) await a?.stop(lab).catch(() => {})
-    await cp?.stop().catch(() => {})
-    await lab?.destroy()
-  } finally {
-    if (dir) await rm(dir, { recursive: true, force: true })
-  }
+  await w?.destroy()
   console.log(`wanopt figures: ${JSON.stringify(figures)}`)
   const left = await labLeftovers(runId)
   expect(left).toEqual({ namespaces: [], sockets: [], processes: [], nftTables: [] })
@@ -185,7 +66,7 @@ afterAll(async () => {
 
 describe('the WAN optimizer tunnel between two real agents', () => {
   test('5% random loss: the fec class loses far less than a plain class beside it', async () => {
-    await lab.impair(0, 0, { lossPct: 5 })
+    await w.lab.impair(0, 0, { lossPct: 5 })
     try {
       // Redundancy follows the loss the probes measure: wait until the path has parity.
       await pollUntil(
@@ -199,8 +80,8 @@ describe('the WAN optimizer tunnel between two real agents', () => {
       )
       const flow = { pps: 1000, durationMs: 8_000, size: 160, kind: 'zeros' as const }
       const [fec, plain] = await Promise.all([
-        runFlow(lab, site(0), site(1), { ...flow, port: FEC_PORT }),
-        runFlow(lab, site(0), site(1), { ...flow, port: PLAIN_PORT }),
+        runFlow(w.lab, site(0), site(1), { ...flow, port: FEC_PORT }),
+        runFlow(w.lab, site(0), site(1), { ...flow, port: PLAIN_PORT }),
       ])
       const text = await metrics(0)
       figures.fecLossPct = fec.lossPct
@@ -208,6 +89,7 @@ describe('the WAN optimizer tunnel between two real agents', () => {
       figures.redundancyRatio = metricSum(text, `${M}redundancy_ratio`)
       figures.recovered = metricSum(await metrics(1), `${M}recovered_packets_total`)
       log(`fec ${fec.lossPct}% plain ${plain.lossPct}% ${JSON.stringify(figures)}`)
+      if (!(fec.lossPct < plain.lossPct / 3)) log(await diagnose(w))
       expect(fec.sent).toBeGreaterThan(7_000)
       expect(plain.sent).toBeGreaterThan(7_000)
       // The impairment really bites the plain class...
@@ -216,21 +98,21 @@ describe('the WAN optimizer tunnel between two real agents', () => {
       expect(fec.lossPct).toBeLessThan(plain.lossPct / 3)
       expect(figures.recovered).toBeGreaterThan(0)
     } finally {
-      await lab.impair(0, 0, {})
+      await w.lab.impair(0, 0, {})
     }
   }, 90_000)
 
   test('compression: text costs fewer uplink bytes than its payload, random bytes go raw', async () => {
     const compressedBefore = metricSum(await metrics(0), `${M}compressed_packets_total`)
-    const txBefore = await uplinkTxBytes(lab, site(0), 0)
-    const text = await runFlow(lab, site(0), site(1), {
+    const txBefore = await uplinkTxBytes(w.lab, site(0), 0)
+    const text = await runFlow(w.lab, site(0), site(1), {
       port: ZIP_PORTS[0] ?? 0,
       pps: 500,
       durationMs: 3_000,
       size: 1_000,
       kind: 'text',
     })
-    const txText = (await uplinkTxBytes(lab, site(0), 0)) - txBefore
+    const txText = (await uplinkTxBytes(w.lab, site(0), 0)) - txBefore
     const compressedAfterText = metricSum(await metrics(0), `${M}compressed_packets_total`)
     figures.textWireOverPayload = txText / text.bytes
     expect(text.received).toBeGreaterThan(text.sent * 0.95)
@@ -239,17 +121,18 @@ describe('the WAN optimizer tunnel between two real agents', () => {
     expect(compressedAfterText - compressedBefore).toBeGreaterThanOrEqual(text.received)
 
     const sentBefore = metricSum(await metrics(0), `${M}packets_total`)
-    const txBefore2 = await uplinkTxBytes(lab, site(0), 0)
-    const random = await runFlow(lab, site(0), site(1), {
+    const txBefore2 = await uplinkTxBytes(w.lab, site(0), 0)
+    const random = await runFlow(w.lab, site(0), site(1), {
       port: ZIP_PORTS[1] ?? 0,
       pps: 500,
       durationMs: 3_000,
       size: 1_000,
       kind: 'random',
     })
-    const txRandom = (await uplinkTxBytes(lab, site(0), 0)) - txBefore2
+    const txRandom = (await uplinkTxBytes(w.lab, site(0), 0)) - txBefore2
     const after = await metrics(0)
     figures.randomWireOverPayload = txRandom / random.bytes
+    if (random.received <= random.sent * 0.95) log(await diagnose(w))
     expect(random.received).toBeGreaterThan(random.sent * 0.95)
     // Every packet went through the optimizer, none of them compressed.
     expect(metricSum(after, `${M}packets_total`) - sentBefore).toBeGreaterThanOrEqual(
@@ -292,14 +175,14 @@ describe('the WAN optimizer tunnel between two real agents', () => {
         }),
     )
     const samples = fc.sample(datagram, { numRuns: 3_000, seed: 11 })
-    const file = join(dir, 'fuzz.hex')
+    const file = join(w.dir, 'fuzz.hex')
     await writeFile(
       file,
       `${samples.map((s) => `x${Buffer.from(s).toString('hex')}`).join('\n')}\n`,
     )
     const before = await metrics(0)
     const script = fileURLToPath(new URL('./wanopt-traffic.ts', import.meta.url))
-    const res = await lab.exec(
+    const res = await w.lab.exec(
       site(1).ns,
       process.execPath,
       [
@@ -307,8 +190,8 @@ describe('the WAN optimizer tunnel between two real agents', () => {
         'tsx',
         script,
         'blast',
-        enrolled[1]?.overlayAddress ?? '',
-        enrolled[0]?.overlayAddress ?? '',
+        w.enrolled[1]?.overlayAddress ?? '',
+        w.enrolled[0]?.overlayAddress ?? '',
         String(OPTIMIZER_PORT),
         file,
       ],
@@ -330,7 +213,7 @@ describe('the WAN optimizer tunnel between two real agents', () => {
     // (then refused by the kernel or the source check), so not all are counted as drops.
     expect(dropped).toBeGreaterThan(samples.length * 0.5)
     // Still working: the fec class delivers.
-    const r = await runFlow(lab, site(0), site(1), {
+    const r = await runFlow(w.lab, site(0), site(1), {
       port: FEC_PORT,
       pps: 200,
       durationMs: 1_000,
@@ -342,8 +225,8 @@ describe('the WAN optimizer tunnel between two real agents', () => {
   }, 90_000)
 
   test('fec off in the policy: the class is back on the plain tunnel without restart', async () => {
-    const id = policyIds['voice-fec'] ?? ''
-    const res = await cp.api('PATCH', `/v1/policies/${id}`, {
+    const id = w.policyIds['voice-fec'] ?? ''
+    const res = await w.cp.api('PATCH', `/v1/policies/${id}`, {
       action: { preference: 'lowest-latency', fec: false },
     })
     expect(res.status, JSON.stringify(res.body)).toBe(200)
@@ -352,7 +235,7 @@ describe('the WAN optimizer tunnel between two real agents', () => {
       'class 0 rules and TUN removed',
       async () => {
         alive(0)
-        const rules = await optimizerRules(0)
+        const rules = await optimizerRules(w.lab, site(0))
         const gone = !rules.some((r) => r.priority === OPTIMIZER_RULE_PRIORITY_BASE)
         return gone && !(await links(0)).includes(tun) ? true : undefined
       },
@@ -361,7 +244,7 @@ describe('the WAN optimizer tunnel between two real agents', () => {
     // The compression class is untouched.
     expect((await links(0)).includes(`${site(0).wgPrefix}o1`)).toBe(true)
     const before = metricSum(await metrics(0), `${M}packets_total`)
-    const r = await runFlow(lab, site(0), site(1), {
+    const r = await runFlow(w.lab, site(0), site(1), {
       port: FEC_PORT,
       pps: 200,
       durationMs: 2_000,
@@ -371,12 +254,12 @@ describe('the WAN optimizer tunnel between two real agents', () => {
     expect(r.received).toBeGreaterThan(r.sent * 0.95)
     // Delivered, and not by the optimizer.
     expect(metricSum(await metrics(0), `${M}packets_total`)).toBe(before)
-    expect(agents[0]?.has('class back on the plain tunnel')).toBe(true)
+    expect(w.agents[0]?.has('class back on the plain tunnel')).toBe(true)
   }, 60_000)
 
   test('stopping the agent removes its TUNs and rules', async () => {
-    expect(await agents[0]?.stop(lab)).toBe(0)
+    expect(await w.agents[0]?.stop(w.lab)).toBe(0)
     expect((await links(0)).filter((l) => l.startsWith(`${site(0).wgPrefix}o`))).toEqual([])
-    expect(await optimizerRules(0)).toEqual([])
+    expect(await optimizerRules(w.lab, site(0))).toEqual([])
   }, 30_000)
 })
