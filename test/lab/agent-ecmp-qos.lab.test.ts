@@ -374,36 +374,87 @@ describe('ECMP and HTB shaping in the running agent (2 paths, 40 and 20 Mbit/s)'
     const restSlot = await classSlot(7301)
     expect(capSlot).toBeDefined()
     expect(restSlot).toBe(capSlot)
-    const slot = capSlot as 0 | 1
-    const ifb = ifbName(site(0).wgPrefix, slot)
-    const uplinkMbit = BW[slot]
-    const blasts = Promise.all([
-      traffic(site(0).hostNs, ['udp-blast', site(1).lanHost, '5201', '6', '20', '1200'], 40_000),
-      traffic(site(0).hostNs, ['udp-blast', site(1).lanHost, '5202', '6', '45', '1200'], 40_000),
-    ])
+    const ifbs = [0, 1].map((slot) => ifbName(site(0).wgPrefix, slot))
+    // iperf3 (C) offers the load: Node blasters fell below the cap on a machine at load 10.
+    const servers = [5201, 5202].map((port) =>
+      lab.spawnIn(site(1).hostNs, `iperf3 ${port}`, 'iperf3', ['-s', '-1', '-p', String(port)]),
+    )
+    await pollUntil(
+      'the iperf3 servers',
+      async () => {
+        const ss = await lab.exec(site(1).hostNs, 'ss', ['-ltn'])
+        return ss.stdout.includes(':5201') && ss.stdout.includes(':5202') ? true : undefined
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    )
+    const client = (port: number, mbit: number) =>
+      lab.exec(
+        site(0).hostNs,
+        'iperf3',
+        [
+          '-u',
+          '-c',
+          site(1).lanHost,
+          '-p',
+          String(port),
+          '-b',
+          `${mbit}M`,
+          '-l',
+          '1200',
+          '-t',
+          '6',
+        ],
+        30_000,
+      )
+    const blasts = Promise.all([client(5201, 20), client(5202, 45)])
     await sleep(1_500) // the queues fill first: measure the steady state
-    // Each read is timed at the middle of its tc run: on a busy machine starting tc takes
-    // long enough to bias the rate.
+    // Both uplinks' trees are read (a class may move uplink while we measure: each uplink
+    // caps it the same), each read timed at the middle of its tc runs: on a busy machine
+    // starting tc takes long enough to bias the rate.
     const read = async () => {
       const start = performance.now()
-      const sent = await htbSent(ifb)
+      const sent = await Promise.all(ifbs.map((d) => htbSent(d)))
       return { sent, at: (start + performance.now()) / 2 }
     }
     const r0 = await read()
     await sleep(3_500)
     const r1 = await read()
-    const b0 = r0.sent
-    const b1 = r1.sent
     const secs = (r1.at - r0.at) / 1000
-    await blasts
-    const rate = (minor: number) => (((b1.get(minor) ?? 0) - (b0.get(minor) ?? 0)) * 8) / secs / 1e6
+    const endSlot = await classSlot(7300)
+    const done = await blasts
+    for (const r of done) expect(r.code, r.stderr).toBe(0)
+    for (const srv of servers) await lab.stop(srv.pid)
+    const rate = (minor: number) =>
+      [0, 1].reduce(
+        (sum, k) => sum + ((r1.sent[k]?.get(minor) ?? 0) - (r0.sent[k]?.get(minor) ?? 0)),
+        0,
+      ) *
+      (8 / secs / 1e6)
     const capped = rate(htbMinor(0))
     const rest = rate(0xff)
+    // The uplink the classes shared: the smaller one if they moved while measured.
+    const uplinkMbit = Math.min(BW[capSlot as 0 | 1], BW[(endSlot ?? capSlot) as 0 | 1])
     figures.htb = { uplinkMbit, capped: capped.toFixed(1), rest: rest.toFixed(1) }
-    expect(Math.abs(capped - CAP_MBIT) / CAP_MBIT).toBeLessThanOrEqual(0.15)
+    const redirects = async () => {
+      const out: string[] = []
+      for (const slot of [0, 1]) {
+        const r = await lab.exec(site(0).ns, 'tc', [
+          '-s',
+          'filter',
+          'show',
+          'dev',
+          tunnel(slot),
+          'egress',
+        ])
+        out.push(`${tunnel(slot)}: ${r.stdout}`)
+      }
+      return `slots ${capSlot} -> ${endSlot}\n${out.join('\n')}`
+    }
+    const ok = Math.abs(capped - CAP_MBIT) / CAP_MBIT <= 0.15
+    expect(ok, ok ? '' : await redirects()).toBe(true)
     // The rest: what the uplink leaves (it offered more than that).
     expect(rest).toBeGreaterThan((uplinkMbit - CAP_MBIT) * 0.8)
-    expect(capped + rest).toBeLessThan(uplinkMbit * 1.1)
+    expect(capped + rest).toBeLessThan(Math.max(...BW) * 1.1)
   }, 60_000)
 
   test('the per-class traffic reaches the control plane (telemetry, GET /traffic)', async () => {
