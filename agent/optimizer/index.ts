@@ -14,7 +14,12 @@ export {
   RedundancyController,
   type RedundancyControllerConfig,
 } from './redundancy'
-export { type OptimizerOptions, OptimizerSender, type OptimizerSenderConfig } from './sender'
+export {
+  type OptimizerCode,
+  type OptimizerOptions,
+  OptimizerSender,
+  type OptimizerSenderConfig,
+} from './sender'
 export {
   type DropCounts,
   emptyReceiverStats,

@@ -9,11 +9,20 @@
  *   the floor any userspace forwarder pays;
  * - recovery: the optimizer at the same setting losing one data packet per block, so every
  *   block is rebuilt from parity (the receiver's worst steady case at that setting).
+ * The sliding-window code (the default) is measured too, at its 20% level (a repair over the
+ * last 32 packets every 5 packets: the level 5% loss selects, and its most expensive), without
+ * loss and losing one source packet in 25 (each rebuilt from the next repair).
  * `bench/wanopt.ts` (the lab benchmark) calls `measureThroughput`; run alone, this prints JSON:
  * `npx tsx bench/wanopt/throughput.ts`.
  */
 import { pathToFileURL } from 'node:url'
-import { OptimizerReceiver, OptimizerSender, parityFor } from '../../agent/optimizer/index.js'
+import {
+  type OptimizerCode,
+  OptimizerReceiver,
+  OptimizerSender,
+  parityFor,
+} from '../../agent/optimizer/index.js'
+import { DEFAULT_SLIDING_WINDOW } from '../../agent/optimizer/sliding/index.js'
 import { randomPacket, seededRandom, textPacket } from '../../agent/optimizer/testing.js'
 import { race } from '../wasm/measure.js'
 
@@ -38,6 +47,12 @@ export interface ThroughputFigures {
   copy: Rate
   /** Optimizer with one data packet lost per block, rebuilt from parity. */
   recovery: Rate
+  /** The sliding-window code: repair every `slidingEvery` packets over the last `slidingWindow`. */
+  sliding: Rate
+  slidingRecovery: Rate
+  slidingEvery: number
+  slidingWindow: number
+  slidingGoalMet: boolean
   /** Optimizer pps over baseline pps. */
   optimizerOverBaseline: number
   /** Datagram bytes over payload bytes for the mixed data (headers + parity - compression). */
@@ -66,8 +81,18 @@ interface Pipe {
   delivered: () => number
 }
 
-/** A sender feeding a receiver directly; `loseEvery` drops that data index of each block. */
-function pipe(fec: boolean, compression: boolean, k: number, m: number, loseIndex = -1): Pipe {
+/**
+ * A sender feeding a receiver directly; `loseIndex` drops that data index of each block (block
+ * code) or the source packets numbered loseIndex modulo k (sliding code).
+ */
+function pipe(
+  fec: boolean,
+  compression: boolean,
+  k: number,
+  m: number,
+  loseIndex = -1,
+  code: OptimizerCode = 'block',
+): Pipe {
   const packets = mixedPackets()
   let delivered = 0
   const receiver = new OptimizerReceiver({
@@ -86,9 +111,12 @@ function pipe(fec: boolean, compression: boolean, k: number, m: number, loseInde
     fec,
     compression,
     autoFlush: false,
+    code,
     send: (d) => {
-      // Byte 3 is the type (1 = data) and byte 7 the index in the block (protocol/optimizer.ts).
+      // Byte 3 is the type (1 = data, 3 = source) and byte 7 the index in the block, bytes
+      // 12-15 a source's number (protocol/optimizer.ts).
       if (loseIndex >= 0 && d[3] === 1 && d[7] === loseIndex) return
+      if (loseIndex >= 0 && d[3] === 3 && sourceNumber(d) % k === loseIndex) return
       receiver.push(d)
     },
   })
@@ -105,6 +133,10 @@ function pipe(fec: boolean, compression: boolean, k: number, m: number, loseInde
   }
 }
 
+function sourceNumber(d: Uint8Array): number {
+  return ((d[12]! << 24) | (d[13]! << 16) | (d[14]! << 8) | d[15]!) >>> 0
+}
+
 function rate(pps: number): Rate {
   return { pps: Math.round(pps), mbps: Math.round((pps * PACKET_BYTES * 8) / 1e5) / 10 }
 }
@@ -115,6 +147,9 @@ export async function measureThroughput(roundMs = 400): Promise<ThroughputFigure
   const optimizer = pipe(true, true, k, m)
   const baseline = pipe(false, false, k, m)
   const recovery = pipe(true, true, k, m, 3)
+  const slidingM = parityFor(0.2, k)
+  const sliding = pipe(true, true, k, slidingM, -1, 'sliding')
+  const slidingRecovery = pipe(true, true, k, slidingM, 3, 'sliding')
   const packets = mixedPackets()
   let sink = 0
   let at = 0
@@ -130,11 +165,19 @@ export async function measureThroughput(roundMs = 400): Promise<ThroughputFigure
       { name: 'baseline', op: baseline.op, units: BATCH },
       { name: 'copy', op: copy, units: BATCH },
       { name: 'recovery', op: recovery.op, units: BATCH },
+      { name: 'sliding', op: sliding.op, units: BATCH },
+      { name: 'slidingRecovery', op: slidingRecovery.op, units: BATCH },
     ],
     roundMs,
   )
   // The pipes must have delivered everything they were given (the bench measures real work).
-  for (const [name, p] of Object.entries({ optimizer, baseline, recovery })) {
+  for (const [name, p] of Object.entries({
+    optimizer,
+    baseline,
+    recovery,
+    sliding,
+    slidingRecovery,
+  })) {
     p.sender.close()
     if (p.delivered() !== p.sender.stats.packets || p.receiver.stats.drops.duplicate > 0) {
       throw new Error(
@@ -142,8 +185,8 @@ export async function measureThroughput(roundMs = 400): Promise<ThroughputFigure
       )
     }
   }
-  if (recovery.receiver.stats.recovered === 0) {
-    throw new Error('wanopt throughput: the recovery pipe rebuilt nothing')
+  if (recovery.receiver.stats.recovered === 0 || slidingRecovery.receiver.stats.recovered === 0) {
+    throw new Error('wanopt throughput: a recovery pipe rebuilt nothing')
   }
   if (sink < 0) throw new Error('unreachable') // keeps the copies from being optimised away
   const s = optimizer.sender.stats
@@ -156,6 +199,11 @@ export async function measureThroughput(roundMs = 400): Promise<ThroughputFigure
     baseline: rate(best.baseline!),
     copy: rate(best.copy!),
     recovery: rate(best.recovery!),
+    sliding: rate(best.sliding!),
+    slidingRecovery: rate(best.slidingRecovery!),
+    slidingEvery: k / slidingM,
+    slidingWindow: sliding.sender.code === 'sliding' ? DEFAULT_SLIDING_WINDOW : 0,
+    slidingGoalMet: best.sliding! >= 100_000,
     optimizerOverBaseline: Math.round((pps / best.baseline!) * 100) / 100,
     wireOverPayload: Math.round((s.wireBytes / s.bytes) * 1000) / 1000,
     goalPps: 100_000,

@@ -32,21 +32,37 @@ const NIBBLES = (() => {
   return t
 })()
 
-/** One-row nibble tables for `coefficients`, written at `at` in `mem`. */
-function writeTables(mem: Uint8Array, at: number, coefficients: ArrayLike<number>): void {
+/**
+ * One-row nibble tables for `coefficients`, written at `at` in `mem` from the copy of NIBBLES
+ * kept at `nibbles` in the same memory (copyWithin: no view objects made per coefficient).
+ */
+function writeTables(
+  mem: Uint8Array,
+  nibbles: number,
+  at: number,
+  coefficients: ArrayLike<number>,
+): void {
   for (let i = 0; i < coefficients.length; i++) {
-    const a = coefficients[i]! & 0xff
-    mem.set(NIBBLES.subarray(a * 32, a * 32 + 32), at + i * 32)
+    const from = nibbles + (coefficients[i]! & 0xff) * 32
+    mem.copyWithin(at + i * 32, from, from + 32)
   }
 }
 
-let shared: { exports: FecExports; arena: Arena } | undefined
+let shared: { exports: FecExports; arena: Arena; nibbles: number } | undefined
 
-function instance(): { exports: FecExports; arena: Arena } {
+/**
+ * The instance for linearCombination. NIBBLES is its first allocation after every reset, so
+ * it always lands at the same address and is written once (nothing else uses this memory).
+ */
+function instance(): { exports: FecExports; arena: Arena; nibbles: number } {
   if (!shared) {
     const exports = instantiateModule<FecExports>('fec')
-    shared = { exports, arena: new Arena(exports) }
+    const arena = new Arena(exports)
+    const nibbles = arena.put(NIBBLES)
+    shared = { exports, arena, nibbles }
   }
+  shared.arena.reset()
+  shared.arena.alloc(NIBBLES.length)
   return shared
 }
 
@@ -76,13 +92,12 @@ export function linearCombination(
   })
   const n = shards.length
   if (n === 0 || len === 0) return out.fill(0)
-  const { exports, arena } = instance()
-  arena.reset()
+  const { exports, arena, nibbles } = instance()
   const tbl = arena.alloc(n * 32)
   const ptrs = arena.alloc(4 * (n + 1))
   const data = arena.alloc(len * (n + 1))
   const mem = arena.u8()
-  writeTables(mem, tbl, coefficients)
+  writeTables(mem, nibbles, tbl, coefficients)
   const ptrView = new Uint32Array(mem.buffer, ptrs, n + 1)
   shards.forEach((s, i) => {
     const at = data + i * len
@@ -106,6 +121,7 @@ export class ShardSlots {
   readonly slots: number
   readonly slotBytes: number
   readonly #exports: FecExports
+  readonly #nibbles: number
   readonly #tbl: number
   readonly #ptrs: number
   readonly #data: number
@@ -119,6 +135,7 @@ export class ShardSlots {
     this.slotBytes = slotBytes
     this.#exports = instantiateModule<FecExports>('fec')
     const arena = new Arena(this.#exports)
+    this.#nibbles = arena.put(NIBBLES)
     this.#tbl = arena.alloc(slots * 32)
     this.#ptrs = arena.alloc(4 * (slots + 1))
     this.#data = arena.alloc(slots * slotBytes)
@@ -166,7 +183,7 @@ export class ShardSlots {
       out.fill(0)
       return
     }
-    writeTables(mem, this.#tbl, coefficients)
+    writeTables(mem, this.#nibbles, this.#tbl, coefficients)
     const ptrView = new Uint32Array(mem.buffer, this.#ptrs, n + 1)
     for (let i = 0; i < n; i++) {
       const slot = slotIndices[i]!
