@@ -31,7 +31,7 @@ import { PathSocket } from './path-socket'
 import { OptimizerReceiver } from './receiver'
 import { RedundancyController } from './redundancy'
 import { OptimizerSender } from './sender'
-import { TunDevice, TunPoller } from './tun'
+import { TunDevice, TunPoller, type TunStats } from './tun'
 import {
   OPTIMIZER_MARK_RULE_PRIORITY,
   OPTIMIZER_MAX_CLASSES,
@@ -70,8 +70,38 @@ export interface OptimizerTunnelOptions {
   maintenanceMs?: number
   /** A sender unused this long is closed (its block flushed), ms (default 30 s). */
   idleMs?: number
-  openTun?: (name: string) => TunDevice
+  /** TUN devices and their read loop (default: /dev/net/tun through koffi); tests pass fakes. */
+  devices?: TunDevices
   openPathSocket?: (device: string, address: string, port: number) => PathSocket
+}
+
+/** What the tunnel needs of a TUN device (TunDevice). */
+export type TunLike = Pick<TunDevice, 'name' | 'onPacket' | 'write' | 'configure' | 'close'> & {
+  readonly stats: TunStats
+}
+
+export interface TunDevices {
+  open(name: string): TunLike
+  /** Starts the read loop (called once, after the first open succeeded). */
+  poller(onError: (error: Error) => void): {
+    add(device: TunLike): void
+    remove(device: TunLike): Promise<void>
+    close(): Promise<void>
+  }
+}
+
+/** The real devices: TUNs on /dev/net/tun, read by one TunPoller. */
+export const kernelTunDevices: TunDevices = {
+  open: (name) => TunDevice.open(name),
+  poller(onError) {
+    const poller = new TunPoller({ onError })
+    // Only TunDevices come from open() above.
+    return {
+      add: (d) => poller.add(d as TunDevice),
+      remove: (d) => poller.remove(d as TunDevice),
+      close: () => poller.close(),
+    }
+  },
 }
 
 /** Packets the tunnel itself dropped, by reason (the codec's drops are its own metrics). */
@@ -104,7 +134,7 @@ interface SenderEntry {
 
 interface ClassEntry {
   plan: OptimizedClass
-  tun: TunDevice
+  tun: TunLike
 }
 
 const emptyDrops = (): TunnelDrops => ({
@@ -125,8 +155,8 @@ export class OptimizerTunnel {
   readonly #log: Logger
   readonly #port: number
   #state: TunnelState = 'off'
-  #poller: TunPoller | undefined
-  #rx: TunDevice | undefined
+  #poller: ReturnType<TunDevices['poller']> | undefined
+  #rx: TunLike | undefined
   #socket: Socket | undefined
   #boundAddress: string | undefined
   #plan: TunnelPlan | undefined
@@ -174,7 +204,7 @@ export class OptimizerTunnel {
   }
 
   /** Per-TUN counters for /metrics. */
-  tunStats(): { device: string; stats: TunDevice['stats'] }[] {
+  tunStats(): { device: string; stats: TunStats }[] {
     const out = [...this.#classes.values()].map((c) => ({ device: c.tun.name, stats: c.tun.stats }))
     if (this.#rx) out.push({ device: this.#rx.name, stats: this.#rx.stats })
     return out
@@ -223,8 +253,10 @@ export class OptimizerTunnel {
     const routable = plan.classes.filter((c) => this.#classes.has(c.index))
     const routes = plan.routes.filter((r) => routable.some((c) => c.table === r.table))
     const rules = routable.flatMap((c) => [c.markRule, ...c.rules])
-    await this.#applyRoutes(routes)
+    // New routes before the rules that lead to them; removed rules before their routes.
+    await this.#applyRoutes(routes, false)
     await this.#applyRules(rules)
+    await this.#applyRoutes(routes, true)
     // Classes turned off: rules are gone (traffic is back on the plain tunnel); now the
     // routes (already pruned) and the TUN.
     for (const [k, entry] of this.#classes) {
@@ -243,7 +275,7 @@ export class OptimizerTunnel {
     this.#stop.abort()
     const errors: string[] = []
     await this.#applyRules([]).catch((e: Error) => errors.push(`rules: ${e.message}`))
-    await this.#applyRoutes([]).catch((e: Error) => errors.push(`routes: ${e.message}`))
+    await this.#applyRoutes([], true).catch((e: Error) => errors.push(`routes: ${e.message}`))
     for (const [k, entry] of this.#classes) await this.#closeClass(k, entry)
     await this.#loop
     for (const r of this.#receivers.values()) r.close()
@@ -259,12 +291,11 @@ export class OptimizerTunnel {
 
   /** Opens the poller and the receive TUN; false (logged once) when TUN is unavailable. */
   #start(plan: TunnelPlan): boolean {
-    let rx: TunDevice
+    let rx: TunLike
+    const devices = this.#o.devices ?? kernelTunDevices
     try {
-      rx = (this.#o.openTun ?? TunDevice.open)(plan.receiveTun)
-      this.#poller = new TunPoller({
-        onError: (e) => this.#log.error({ err: e.message }, 'TUN read loop'),
-      })
+      rx = devices.open(plan.receiveTun)
+      this.#poller = devices.poller((e) => this.#log.error({ err: e.message }, 'TUN read loop'))
     } catch (error) {
       this.#state = 'unavailable'
       this.#log.warn(
@@ -284,16 +315,16 @@ export class OptimizerTunnel {
     return true
   }
 
-  #openTun(name: string): TunDevice | undefined {
+  #openTun(name: string): TunLike | undefined {
     try {
-      return (this.#o.openTun ?? TunDevice.open)(name)
+      return (this.#o.devices ?? kernelTunDevices).open(name)
     } catch (error) {
       this.#log.error({ tun: name, err: (error as Error).message }, 'open class TUN')
       return undefined
     }
   }
 
-  async #configureTun(tun: TunDevice | undefined, plan: TunnelPlan): Promise<void> {
+  async #configureTun(tun: TunLike | undefined, plan: TunnelPlan): Promise<void> {
     if (!tun) return
     await tun.configure(this.#o.routing, { mtu: plan.tunMtu })
     // Rebuilt packets arrive on the receive TUN from the peer's LAN addresses, which are routed
@@ -301,6 +332,10 @@ export class OptimizerTunnel {
     await this.#o.sysctl
       ?.write(`net/ipv4/conf/${tun.name}/rp_filter`, '2')
       .catch((e: Error) => this.#warnOnce(`rp_filter on ${tun.name}: ${e.message}`))
+    // IPv4 only: without IPv6 the kernel sends no router solicitations into the TUNs.
+    await this.#o.sysctl
+      ?.write(`net/ipv6/conf/${tun.name}/disable_ipv6`, '1')
+      .catch((e: Error) => this.#warnOnce(`disable_ipv6 on ${tun.name}: ${e.message}`))
   }
 
   async #closeClass(k: number, entry: ClassEntry): Promise<void> {
@@ -326,7 +361,7 @@ export class OptimizerTunnel {
       return
     }
     const socket = createSocket('udp4')
-    socket.on('message', (msg, rinfo) => this.#fromPeer(msg, rinfo.address, rinfo.port))
+    socket.on('message', (msg, rinfo) => this.acceptDatagram(msg, rinfo.address, rinfo.port))
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject)
@@ -473,7 +508,7 @@ export class OptimizerTunnel {
   }
 
   /** A datagram on the optimizer port: decode it; rebuilt packets go to the receive TUN. */
-  #fromPeer(datagram: Buffer, address: string, port: number): void {
+  acceptDatagram(datagram: Uint8Array, address: string, port: number): void {
     this.datagramsReceived++
     const peer = this.#peerByOverlay.get(address)
     if (!peer) {
@@ -505,7 +540,11 @@ export class OptimizerTunnel {
     r.push(datagram, `${address}:${port}`)
   }
 
-  async #applyRoutes(wanted: { table: number; dst: string; dev: string }[]): Promise<void> {
+  /** Adds or replaces the wanted routes; with `prune`, also deletes the others. */
+  async #applyRoutes(
+    wanted: { table: number; dst: string; dev: string }[],
+    prune: boolean,
+  ): Promise<void> {
     const key = (r: { table: number; dst: string }) => `${r.table} ${r.dst}`
     const next = new Map(wanted.map((r) => [key(r), r]))
     for (const [k, r] of next) {
@@ -513,6 +552,7 @@ export class OptimizerTunnel {
       await this.#o.routing.replaceRoute(r)
       this.#routes.set(k, r)
     }
+    if (!prune) return
     for (const [k, r] of this.#routes) {
       if (next.has(k)) continue
       await this.#o.routing.deleteRoute(r)
