@@ -30,7 +30,10 @@ function upPaths(a: CliAgent): number {
   return [...state.values()].filter((s) => s === 'Up').length
 }
 
-export async function startFailoverLab(options: { logLevel?: string } = {}): Promise<FailoverLab> {
+/** bfdArgs: the agents' BFD flags (default BFD_ARGS; [] = the control plane's 100 ms x 3). */
+export async function startFailoverLab(
+  options: { logLevel?: string; bfdArgs?: string[] } = {},
+): Promise<FailoverLab> {
   await cleanupStale()
   const lab = await Lab.create({ sites: 2, uplinks: 2 })
   const dir = await mkdtemp(join(tmpdir(), `patronus-lab-${lab.runId}-`))
@@ -55,7 +58,7 @@ export async function startFailoverLab(options: { logLevel?: string } = {}): Pro
         CliAgent.start(lab, lab.site(i), join(dir, `site${i}`), {
           longPollSeconds: 30,
           logLevel: options.logLevel ?? 'info',
-          extraArgs: BFD_ARGS,
+          extraArgs: options.bfdArgs ?? BFD_ARGS,
         }),
       )
     }

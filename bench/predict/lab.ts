@@ -90,7 +90,10 @@ export async function measurePredictiveLab(
   options: { log?: (message: string) => void; agentLogLevel?: string } = {},
 ): Promise<PredictiveLabResult> {
   const log = options.log ?? (() => {})
-  const f = await startFailoverLab({ logLevel: options.agentLogLevel ?? 'info' })
+  // BFD as the control plane serves it (100 ms x 3, 300 ms detection), not the lab's 50 x 3:
+  // the flood and five busy neighbours on two cores stall event loops past 150 ms now and
+  // then, and a spontaneous BFD flap before the cut would move the reactive run early.
+  const f = await startFailoverLab({ logLevel: options.agentLogLevel ?? 'info', bfdArgs: [] })
   const { lab, cp } = f
   const site0 = lab.site(0)
   const site1 = lab.site(1)
@@ -286,7 +289,7 @@ export async function measurePredictiveLab(
         tbfRateKbit: RATE_KBIT,
         floodKbit: FLOOD_KBIT,
         cutAfterMs: CUT_AFTER_MS,
-        bfd: '50 ms x 3',
+        bfd: '100 ms x 3 (the control plane default)',
         classSla: { maxLossPct: 1 },
         preference: 'lowest-cost',
         runId: lab.runId,
