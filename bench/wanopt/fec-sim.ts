@@ -13,6 +13,7 @@ import {
   randomLoss,
   slidingModel,
 } from './fec-model.js'
+import { realRun } from './fec-real.js'
 
 export const LOSS_CASES: Record<string, (seed: number) => LossModel> = {
   'random 5%': (seed) => randomLoss(0.05, seed),
@@ -62,6 +63,27 @@ export function compareCodes(
           }),
         ]),
       ),
+      'real block k=25 m=5 deadline 4 ms': realRun({
+        ...base,
+        code: 'block',
+        k: 25,
+        m: 5,
+        loss: loss(seed),
+      }),
+      'real sliding 20% (k=25 m=5)': realRun({
+        ...base,
+        code: 'sliding',
+        k: 25,
+        m: 5,
+        loss: loss(seed),
+      }),
+      'real sliding 25% (k=20 m=5)': realRun({
+        ...base,
+        code: 'sliding',
+        k: 20,
+        m: 5,
+        loss: loss(seed),
+      }),
     }
   }
   return out
