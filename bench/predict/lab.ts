@@ -93,7 +93,10 @@ export async function measurePredictiveLab(
   // BFD as the control plane serves it (100 ms x 3, 300 ms detection), not the lab's 50 x 3:
   // the flood and five busy neighbours on two cores stall event loops past 150 ms now and
   // then, and a spontaneous BFD flap before the cut would move the reactive run early.
-  const f = await startFailoverLab({ logLevel: options.agentLogLevel ?? 'info', bfdArgs: [] })
+  // PREDICT_LAB_TRACE=<file prefix>: the agents log every round's features (trace level) and
+  // each run's are written to <prefix>-<mode>.json, to see what the model saw.
+  const logLevel = options.agentLogLevel ?? (process.env.PREDICT_LAB_TRACE ? 'trace' : 'info')
+  const f = await startFailoverLab({ logLevel, bfdArgs: [] })
   const { lab, cp } = f
   const site0 = lab.site(0)
   const site1 = lab.site(1)
