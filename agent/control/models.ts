@@ -47,6 +47,11 @@ export function createModelFetcher(options: {
     )
     const what = `fetch model ${id}`
     if (response.status !== 200) throw await problemFrom(response, what)
+    // Refuse a declared oversize before reading it; the read below checks what arrives.
+    if (Number(response.headers.get('content-length') ?? 0) > MAX_MODEL_DOCUMENT_BYTES) {
+      await response.body?.cancel()
+      throw new ProtocolError(`${what}: the answer is over ${MAX_MODEL_DOCUMENT_BYTES} bytes`)
+    }
     const text = await response.text()
     if (text.length > MAX_MODEL_DOCUMENT_BYTES) {
       throw new ProtocolError(`${what}: the answer is over ${MAX_MODEL_DOCUMENT_BYTES} bytes`)
