@@ -98,7 +98,7 @@ export function renderMarkdown(r: ClassifierResults): string {
     `Load average ${f(m.loadavg1mStart, 2)} at start, ${f(m.loadavg1mEnd, 2)} at the end; other lab runs' namespaces`,
     `present: ${m.otherLabNamespacesStart} at start, ${m.otherLabNamespacesEnd} at the end (max ${m.otherLabNamespacesMax}).`,
     m.otherLabNamespacesMax > 0
-      ? 'Another lab run (the failover benchmark) shared the 2 cores during this run; the two modes alternate in every round so the contention hits both, but it widens the spread.'
+      ? 'Another lab run (other tests or benchmarks on this shared machine) shared the 2 cores during this run; the two modes alternate in every round so the contention hits both, but it widens the spread.'
       : 'No other lab run was seen during this run.',
     '',
     `Lab (test/lab/bpf-lab.ts): ${r.setup.topology}. The classifier is attached at ${r.setup.attachPoint}`,
