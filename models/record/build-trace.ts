@@ -38,7 +38,9 @@ export function buildTrace(s: Scenario, t0: number, c: Collected): Trace {
   const events: TraceEvent[] = []
   if (s.failure) events.push({ ...s.failure, kind: 'failure' })
   for (const e of deriveEvents(probes)) {
-    if (e.kind !== 'sla') continue
+    // With a scripted outage the script says when the failure was; without one, a failure
+    // found in the probes (a brownout past 50% round-trip loss) is kept as found.
+    if (e.kind !== 'sla' && s.failure) continue
     const f = s.failure
     if (f && e.startMs >= f.startMs - 500 && e.startMs < f.endMs + 2_000) {
       // Starting with the outage (or its tail): the probes only show the outage itself.

@@ -12,7 +12,7 @@ import type { EventCause } from '../trace/format.ts'
 
 export interface Step {
   atMs: number
-  /** Replaces the uplink's impairment (`{}` lifts it). */
+  /** Replaces the uplink's impairment (`{}` lifts it); loss applies in each direction. */
   impair?: Impairment
   /** Starts (true) or stops (false) the queue build-up. */
   queue?: boolean
@@ -68,7 +68,8 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'lab-brownout',
     durationMs: 60_000,
     steps: [
-      { atMs: 30_000, impair: { lossPct: 30 } },
+      // Per direction: ~28% of round trips lost, an SLA violation short of a failure.
+      { atMs: 30_000, impair: { lossPct: 15 } },
       { atMs: 50_000, impair: {} },
     ],
     slaCause: 'abrupt',
