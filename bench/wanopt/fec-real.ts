@@ -20,6 +20,8 @@ export interface RealRunOptions {
   m: number
   loss: LossModel
   packetBytes?: number
+  /** Sliding code's window (default the sender's). */
+  window?: number
 }
 
 export function realRun(o: RealRunOptions): ModelResult {
@@ -40,6 +42,7 @@ export function realRun(o: RealRunOptions): ModelResult {
     k: o.k,
     m: o.m,
     autoFlush: false,
+    ...(o.window ? { window: o.window } : {}),
   })
   const random = seededRandom(99)
   const body = textPacket(o.packetBytes ?? 160, random)
