@@ -36,6 +36,8 @@ export const TUN_PATH = '/dev/net/tun'
 const READ_BUFFER = 65_536
 /** Packets read per device per wake-up before yielding to the event loop. */
 const MAX_BATCH = 256
+/** Consecutive failed poll(2) calls before the loop gives up (and says so). */
+const MAX_POLL_FAILURES = 100
 
 export class TunError extends Error {
   constructor(message: string) {
@@ -220,6 +222,8 @@ export class TunPoller {
   #waiters: (() => void)[] = []
 
   async #loop(): Promise<void> {
+    let failures = 0
+    let failed = false
     try {
       while (!this.#stopped && this.#devices.size > 0) {
         const devices = [...this.#devices]
@@ -238,9 +242,12 @@ export class TunPoller {
         const waiters = this.#waiters.splice(0)
         for (const w of waiters) w()
         if (ready < 0) {
-          if (this.#c.errno() === EINTR) continue
-          throw new TunError(`poll: ${errnoText(this.#c.errno())}`)
+          // errno lives on the worker thread that ran poll; EINTR is the likely cause, and a
+          // persistent failure must not spin: give up after a run of them.
+          if (++failures >= MAX_POLL_FAILURES) throw new TunError(`poll failed ${failures} times`)
+          continue
         }
+        failures = 0
         if (ready === 0) continue
         this.stats.busyWakeups++
         devices.forEach((d, i) => {
@@ -255,12 +262,13 @@ export class TunPoller {
         })
       }
     } catch (error) {
+      failed = true
       this.#onError(error as Error)
     } finally {
       this.#running = undefined
       for (const w of this.#waiters.splice(0)) w()
-      // Devices added after the loop decided to end get a new loop.
-      if (!this.#stopped && this.#devices.size > 0) this.#running = this.#loop()
+      // Devices added after the loop decided to end get a new loop (not after a failure).
+      if (!failed && !this.#stopped && this.#devices.size > 0) this.#running = this.#loop()
     }
   }
 }

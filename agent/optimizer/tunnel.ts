@@ -237,9 +237,15 @@ export class OptimizerTunnel {
       }
       const tun = this.#openTun(c.tun)
       if (!tun) continue
+      try {
+        await this.#configureTun(tun, plan)
+      } catch (error) {
+        // Not kept half set up: the next reconfig opens it again.
+        tun.close()
+        throw error
+      }
       tun.onPacket = (packet) => this.#fromLan(c.index, packet)
       this.#classes.set(c.index, { plan: c, tun })
-      await this.#configureTun(tun, plan)
       this.#poller?.add(tun)
       this.#log.info(
         { class: c.name, tun: c.tun, fec: c.fec, compression: c.compression },
