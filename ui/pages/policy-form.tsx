@@ -99,6 +99,8 @@ export function PolicyForm({ policy, nextPriority, onDone }: Props) {
       ...(hasSla ? { sla } : {}),
       ...(f.fec ? { fec: true } : {}),
       ...(f.compression ? { compression: true } : {}),
+      // No control for it yet: keep an explicit predictive-failover choice (issue 9) as it was.
+      ...(a.predictive !== undefined ? { predictive: a.predictive } : {}),
     }
     const body = { name: f.name.trim(), priority: optionalNumber(f.priority), match, action }
     try {
