@@ -169,5 +169,16 @@ export const AGENT_PATHS = {
   models: '/v1/agent/models',
 } as const
 
+/**
+ * The model part of a config request's If-None-Match (issue 9): next to `"<revision>"`, an
+ * agent sends `"m-<first 16 hex of its model's sha256>"` (or `"m-none"`). The model is an
+ * instance setting that does not bump site revisions, so a control plane now serving another
+ * model answers 200 even when the revision matches. Servers that do not know the tag ignore
+ * it (it is not a revision), and agents that do not send it are answered as before.
+ */
+export function modelEtag(model: { sha256: string } | null | undefined): string {
+  return model ? `"m-${model.sha256.slice(0, 16)}"` : '"m-none"'
+}
+
 /** Longest long-poll the server honours (`?wait=N`, seconds). */
 export const MAX_LONG_POLL_SECONDS = 60

@@ -13,6 +13,7 @@ import {
   type Heartbeat,
   heartbeatSchema,
   MAX_LONG_POLL_SECONDS,
+  modelEtag,
 } from '../../protocol/agent'
 import { type AgentSigner, signRequest } from '../../protocol/signing'
 import {
@@ -34,6 +35,8 @@ export type ConfigResult =
 export interface GetConfigOptions {
   /** The revision the agent has; sent as `If-None-Match: "<revision>"`. */
   etag?: number | undefined
+  /** The model the agent has (with etag): adds protocol modelEtag to If-None-Match. */
+  model?: { sha256: string } | null | undefined
   /** Long-poll: the server holds the request up to this many seconds (capped at 60). */
   waitSeconds?: number | undefined
   signal?: AbortSignal | undefined
@@ -120,7 +123,7 @@ export function createControlClient(options: ControlClientOptions): ControlClien
       )
     },
 
-    async getConfig({ etag, waitSeconds, signal } = {}) {
+    async getConfig({ etag, model, waitSeconds, signal } = {}) {
       const wait =
         waitSeconds === undefined
           ? undefined
@@ -128,7 +131,9 @@ export function createControlClient(options: ControlClientOptions): ControlClien
       const query = wait ? `?wait=${wait}` : ''
       const url = joinUrl(options.serverUrl, AGENT_PATHS.config) + query
       const headers: Record<string, string> = { accept: 'application/json' }
-      if (etag !== undefined) headers['if-none-match'] = `"${etag}"`
+      if (etag !== undefined) {
+        headers['if-none-match'] = `"${etag}"${model !== undefined ? `, ${modelEtag(model)}` : ''}`
+      }
       const response = await exchange(
         options.fetch,
         options.clock,

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import type { AgentSigner } from '../../protocol/signing'
 import { fromBase64, verifySignature } from '../../protocol/signing'
 import { FakeClock } from '../clock/fake'
+import { createControlClient } from './client'
 import { ControlPlaneProblemError, ProtocolError } from './errors'
 import { createModelFetcher, MAX_MODEL_DOCUMENT_BYTES } from './models'
 import type { FetchLike } from './transport'
@@ -95,5 +96,23 @@ describe('model fetcher', () => {
     await expect(setup(() => doc({ onnx: huge })).fetchModel('pathfail-v1')).rejects.toThrow(
       /over 16777216 bytes/,
     )
+  })
+
+  it('config requests say which model the agent runs, next to the revision', async () => {
+    const { signer } = identity()
+    const seen: string[] = []
+    const client = createControlClient({
+      serverUrl: 'https://cp.example',
+      signer,
+      fetch: async (_url, init) => {
+        seen.push(new Headers(init.headers).get('if-none-match') ?? '')
+        return new Response(null, { status: 304 })
+      },
+      clock: new FakeClock(Date.UTC(2026, 0, 1)),
+    })
+    await client.getConfig({ etag: 3, model: { sha256: 'ab'.repeat(32) } })
+    await client.getConfig({ etag: 3, model: null })
+    await client.getConfig({ etag: 3 })
+    expect(seen).toEqual(['"3", "m-abababababababab"', '"3", "m-none"', '"3"'])
   })
 })

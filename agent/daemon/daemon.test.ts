@@ -81,7 +81,7 @@ describe('daemon', () => {
     expect(store.status?.revision).toBe(2)
     const first = configRequests(t.cp)[0]
     expect(first?.url).toBe('http://cp.test/v1/agent/config?wait=55')
-    expect(first?.headers['if-none-match']).toBe('"1"')
+    expect(first?.headers['if-none-match']).toBe('"1", "m-none"')
     t.stop.abort()
     expect(await run).toBe('stopped')
   })
@@ -95,7 +95,7 @@ describe('daemon', () => {
     expect(store.saves).toBe(0)
     expect(store.status?.revision).toBe(1)
     for (const request of configRequests(t.cp)) {
-      expect(request.headers['if-none-match']).toBe('"1"')
+      expect(request.headers['if-none-match']).toBe('"1", "m-none"')
     }
     // A server answering a long-poll at once costs one poll per ~second, not a busy loop.
     expect(t.clock.sleeps.filter((ms) => ms === 900).length).toBeGreaterThanOrEqual(3)

@@ -272,6 +272,8 @@ export class Daemon {
     const { client, store, engine, clock } = this.deps
     const result = await client.getConfig({
       etag: this.appliedRevision,
+      // The model is an instance setting outside the revision: say which one we run.
+      ...(this.current ? { model: this.current.model ?? null } : {}),
       waitSeconds: this.options.longPollSeconds,
       signal,
     })

@@ -10,6 +10,7 @@ import {
   type DesiredState,
   enrollRequestSchema,
   heartbeatSchema,
+  modelEtag,
 } from '../../protocol/agent'
 import { fromBase64, verifySignature } from '../../protocol/signing'
 import { desiredState } from './fixtures'
@@ -59,7 +60,13 @@ export class FakeControlPlane {
     if (!verified) return problem(401, 'agent-signature-invalid', 'Bad signature', 'no match')
     if (this.revoked) return problem(401, 'agent-revoked', 'Agent revoked', 'revoked by admin')
     if (url.pathname === AGENT_PATHS.config && method === 'GET') {
-      if (headers['if-none-match'] === `"${this.state.revision}"`) {
+      // Like the real one: the revision tag, and the model tag when the agent sends one.
+      const tags = (headers['if-none-match'] ?? '').split(',').map((t) => t.trim())
+      const model = tags.find((t) => t.startsWith('"m-'))
+      if (
+        tags[0] === `"${this.state.revision}"` &&
+        (model === undefined || model === modelEtag(this.state.model ?? null))
+      ) {
         return new Response(null, { status: 304 })
       }
       return new Response(JSON.stringify(this.state), {

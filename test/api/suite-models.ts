@@ -41,6 +41,15 @@ export function modelsSuite(target: () => ApiTarget) {
         expectProblem(res, 404, 'not-found')
         expect(res.body.detail).toMatch(/does not serve prediction models/)
       }
+      // The model is outside the revision: an agent that says it runs another model gets the
+      // document although its revision is current; one running the served model gets 304.
+      const etag = config.headers.get('etag') ?? ''
+      const served = expected ? `"m-${expected.sha256.slice(0, 16)}"` : '"m-none"'
+      expect((await agent.config({ etag: `${etag}, ${served}` })).status).toBe(304)
+      const other = await agent.config({ etag: `${etag}, "m-0123456789abcdef"` })
+      expect(other.status).toBe(200)
+      expect(other.body.model).toEqual(expected)
+      expect((await agent.config({ etag })).status).toBe(304)
       // Unsigned: refused like every agent call, and a malformed id is a validation error.
       const unsigned = await target().fetch('/v1/agent/models/any-model')
       expect(unsigned.status).toBe(401)

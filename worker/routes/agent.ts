@@ -8,6 +8,7 @@ import {
   heartbeatSchema,
   MAX_LONG_POLL_SECONDS,
   modelDocumentSchema,
+  modelEtag,
   modelIdSchema,
 } from '../../protocol/agent'
 import { problemSchema } from '../api/common'
@@ -80,8 +81,15 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const agent = c.var.agent
       const deps = c.var.deps
-      const known = parseIfMatch(c.req.header('if-none-match'))
-      const knownRevision = Array.isArray(known) && known.length === 1 ? known[0] : undefined
+      const ifNoneMatch = c.req.header('if-none-match')
+      const known = parseIfMatch(ifNoneMatch)
+      // An agent running another model than the one served now gets the document at once,
+      // whatever its revision (protocol modelEtag).
+      const agentModel = /"m-[^"]*"/.exec(ifNoneMatch ?? '')?.[0]
+      const staleModel =
+        agentModel !== undefined && agentModel !== modelEtag(deps.models?.current ?? null)
+      const knownRevision =
+        Array.isArray(known) && known.length === 1 && !staleModel ? known[0] : undefined
       const { wait } = c.req.valid('query')
       let revision: number | undefined
       if (knownRevision !== undefined) {
