@@ -269,6 +269,19 @@ describe('OptimizerTunnel', () => {
     await left.tunnel.close()
   })
 
+  it('keeps the last path while no path is up, as the kernel keeps the last route', async () => {
+    const view = { ...pathView([decision('pol_voice', 'site_b', [1, 0])]) }
+    const left = tunnelFor(view)
+    await left.tunnel.reconfig(a)
+    const tun = left.devices.tuns.get('pwo0')
+    tun?.onPacket?.(ipv4('10.1.0.5', '10.2.0.1'))
+    view.decisions = [decision('pol_voice', 'site_b'), decision('default', 'site_b')]
+    tun?.onPacket?.(ipv4('10.1.0.5', '10.2.0.2'))
+    expect(left.sockets.sent.map((s) => s.device)).toEqual(['pw1-0', 'pw1-0'])
+    expect(left.tunnel.drops.no_path).toBe(0)
+    await left.tunnel.close()
+  })
+
   it('a class turned off: its rules go before its routes, then its TUN; close removes the rest', async () => {
     const { tunnel, routing, devices } = tunnelFor(pathView([]))
     await tunnel.reconfig(a)

@@ -110,7 +110,7 @@ export interface TunnelDrops {
   not_ipv4: number
   /** Destination in no peer's prefixes (a stale route). */
   no_peer: number
-  /** No path is up to the peer for the class nor for the default class. */
+  /** No path was ever decided for the class nor the default class to the peer. */
   no_path: number
   /** sendto refused the datagram (buffer full, interface gone). */
   send_error: number
@@ -171,6 +171,7 @@ export class OptimizerTunnel {
   #rules = new Map<string, RuleSpec>()
   #decisionsSeen: readonly ClassDecision[] | undefined
   #pathOf = new Map<string, { dev: string; key: string }>()
+  readonly #lastPath = new Map<string, { dev: string; key: string }>()
   #swept = false
   #closed = false
   readonly #stop = new AbortController()
@@ -493,7 +494,7 @@ export class OptimizerTunnel {
     return undefined
   }
 
-  /** The class's current path to the peer, else the default class's; cached per decision set. */
+  /** The class's current path to the peer, else the default class's, else the last one used. */
   #pathFor(classId: string, peerSiteId: string): { dev: string; key: string } | undefined {
     const decisions = this.#o.paths.decisions
     if (decisions !== this.#decisionsSeen) {
@@ -507,10 +508,15 @@ export class OptimizerTunnel {
         })
       }
     }
-    return (
-      this.#pathOf.get(`${classId}|${peerSiteId}`) ??
-      this.#pathOf.get(`${DEFAULT_CLASS_ID}|${peerSiteId}`)
-    )
+    const key = `${classId}|${peerSiteId}`
+    const path = this.#pathOf.get(key) ?? this.#pathOf.get(`${DEFAULT_CLASS_ID}|${peerSiteId}`)
+    if (path) {
+      this.#lastPath.set(key, path)
+      return path
+    }
+    // No path is up (e.g. BFD timed out under loss): the kernel keeps the class's last route
+    // meanwhile, so the plain tunnel keeps sending; the optimizer keeps its last path too.
+    return this.#lastPath.get(key)
   }
 
   /** A datagram on the optimizer port: decode it; rebuilt packets go to the receive TUN. */
