@@ -15,7 +15,8 @@
  * (precursor failure), benign queue ramps that drain (no event unless they cross the SLA),
  * latency ramps past the SLA (precursor SLA violation), brownouts that ramp (precursor) or
  * step (abrupt), route flaps (2-5 short outages at random intervals: abrupt, nothing in the
- * seconds before each announces it) and abrupt cuts with no precursor at all.
+ * seconds before each announces it), failing links (loss climbs, then the link drops:
+ * precursor failure) and abrupt cuts with no precursor at all.
  */
 import type { EventCause, Trace, TraceEvent, TraceProbe } from '../trace/format.ts'
 import { deriveBfd } from '../trace/replay.ts'
@@ -46,6 +47,7 @@ export const INCIDENT_KINDS = [
   'brownout-ramp',
   'brownout-step',
   'route-flaps',
+  'link-decay',
   'cut',
 ] as const
 export type IncidentKind = (typeof INCIDENT_KINDS)[number]
@@ -58,6 +60,7 @@ const INCIDENT_WEIGHTS: Record<IncidentKind, number> = {
   'brownout-ramp': 10,
   'brownout-step': 5,
   'route-flaps': 12,
+  'link-decay': 10,
   cut: 20,
 }
 
@@ -200,6 +203,16 @@ function paintIncident(
         t += down + rng.uniform(3_000, 15_000)
       }
       return t
+    }
+    case 'link-decay': {
+      // A failing link (optics, radio fade): loss climbs with no change in delay, then the
+      // link drops.
+      const ramp = rng.uniform(5_000, 30_000)
+      const top = rng.uniform(0.1, 0.4)
+      const down = rng.uniform(5_000, 60_000)
+      tl.paint(at, at + ramp, CAUSE_PRECURSOR, (t) => ({ loss: top * ((t - at) / ramp) ** 1.5 }))
+      tl.paint(at + ramp, at + ramp + down, CAUSE_PRECURSOR, () => ({ loss: 1 }))
+      return at + ramp + down
     }
     case 'cut': {
       const down = rng.uniform(3_000, 120_000)
