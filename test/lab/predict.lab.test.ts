@@ -3,7 +3,8 @@
  * serves the shipped model), the real agent CLIs (which fetch it, verify it and score every
  * path every 100 ms) and a 1,000 packets/s stream in a class with an SLA. The uplink carrying
  * it degrades with a precursor (a queue build-up: RTT ramp) and is then cut
- * (bench/predict/lab.ts). Reactive (the class's predictive off) vs predictive (on):
+ * (bench/predict/lab.ts; agents on the control plane's BFD, 100 ms x 3). Predictive (the
+ * class's `predictive` on; first, on paths with a full minute of history) vs reactive (off):
  * - the predictive run loses clearly fewer packets than the reactive one (issue goal: >= 90%
  *   fewer; asserted here at >= 75% to leave room for a loaded CI machine, the bench reports
  *   the figure);
