@@ -50,6 +50,13 @@ const POST_MS = 2_500
 /** The policy's table: the first (only) policy class gets classTableBase + 0. */
 const CLASS_TABLE = 7300
 const METRICS_URL = 'http://127.0.0.1:9469/metrics'
+/**
+ * PREDICT_LAB_PRECURSOR=loss: instead of the queue, loss rising by LOSS_STEP_PCT every second
+ * (nftables, each way) before the cut: a measurement of what the model makes of a loss ramp
+ * (it also breaks the class's 1% SLA, so the reactive engine moves on it too).
+ */
+const PRECURSOR = process.env.PREDICT_LAB_PRECURSOR === 'loss' ? 'loss' : 'queue'
+const LOSS_STEP_PCT = Number(process.env.PREDICT_LAB_LOSS_STEP_PCT ?? 2)
 
 export interface PredictiveRun {
   mode: 'reactive' | 'predictive'
@@ -157,21 +164,30 @@ export async function measurePredictiveLab(
       const uplink = lab.uplink(0, slot)
       const stream = await runStream(lab, site0, site1, PPS, PRE_MS + CUT_AFTER_MS + POST_MS)
       await sleep(PRE_MS)
-      await run('tc', [
-        ...['-n', lab.wanNs, 'qdisc', 'replace', 'dev', uplink.wanIfname, 'root', 'tbf'],
-        ...['rate', `${RATE_KBIT}kbit`, 'burst', '4000', 'latency', `${QUEUE_LIMIT_MS}ms`],
-      ])
-      flood = lab.spawnIn(lab.wanNs, 'flood', process.execPath, [
-        ...['--import', 'tsx', FLOOD_SCRIPT, uplink.address, '9'],
-        ...[String(FLOOD_KBIT), '1000', String(CUT_AFTER_MS + POST_MS)],
-      ])
-      // The ramp starts when the flood does (node takes ~1 s to start).
-      await waitForLine(flood, 'ready', 10_000)
+      if (PRECURSOR === 'queue') {
+        await run('tc', [
+          ...['-n', lab.wanNs, 'qdisc', 'replace', 'dev', uplink.wanIfname, 'root', 'tbf'],
+          ...['rate', `${RATE_KBIT}kbit`, 'burst', '4000', 'latency', `${QUEUE_LIMIT_MS}ms`],
+        ])
+        flood = lab.spawnIn(lab.wanNs, 'flood', process.execPath, [
+          ...['--import', 'tsx', FLOOD_SCRIPT, uplink.address, '9'],
+          ...[String(FLOOD_KBIT), '1000', String(CUT_AFTER_MS + POST_MS)],
+        ])
+        // The ramp starts when the flood does (node takes ~1 s to start).
+        await waitForLine(flood, 'ready', 10_000)
+      }
       const rampAt = Date.now()
       let maxP: number | null = null
       let firstFlag: number | null = null
       let rtt: number | null = null
+      let lossPct = 0
       while (Date.now() - rampAt < CUT_AFTER_MS - 150) {
+        // The loss variant: LOSS_STEP_PCT more loss (each way) every second.
+        const step = Math.min(50, LOSS_STEP_PCT * (1 + Math.floor((Date.now() - rampAt) / 1000)))
+        if (PRECURSOR === 'loss' && step !== lossPct) {
+          lossPct = step
+          await lab.impair(0, slot, { lossPct })
+        }
         const s = await sample(slot)
         if (s.p !== null) maxP = Math.max(maxP ?? 0, s.p)
         if (s.rttMs !== null) rtt = s.rttMs
@@ -294,6 +310,7 @@ export async function measurePredictiveLab(
         cutAfterMs: CUT_AFTER_MS,
         bfd: '100 ms x 3 (the control plane default)',
         classSla: { maxLossPct: 1 },
+        precursor: PRECURSOR,
         preference: 'lowest-cost',
         runId: lab.runId,
       },
