@@ -171,13 +171,13 @@ function site(
   })
 }
 
-function tunnelFor(paths: PathView) {
+function tunnelFor(paths: PathView, clock = new FakeClock()) {
   const routing = recordingRouting()
   const devices = fakeDevices(routing.calls)
   const sockets = fakeSockets()
   const sysctl = memorySysctl()
   const tunnel = new OptimizerTunnel({
-    clock: new FakeClock(),
+    clock,
     routing,
     sysctl,
     paths,
@@ -279,6 +279,35 @@ describe('OptimizerTunnel', () => {
     tun?.onPacket?.(ipv4('10.1.0.5', '10.2.0.2'))
     expect(left.sockets.sent.map((s) => s.device)).toEqual(['pw1-0', 'pw1-0'])
     expect(left.tunnel.drops.no_path).toBe(0)
+    await left.tunnel.close()
+  })
+
+  it('trusts the loss of a path only once it has been up for the loss window', async () => {
+    const clock = new FakeClock()
+    let up = false
+    const view = { ...pathView([decision('pol_voice', 'site_b', [0, 0])], 0.05) }
+    view.isUp = () => up
+    const left = tunnelFor(view, clock)
+    await left.tunnel.reconfig(a)
+    const tun = left.devices.tuns.get('pwo0')
+    const burst = (n: number) => {
+      for (let i = 0; i < n; i++) tun?.onPacket?.(ipv4('10.1.0.5', `10.2.0.${i + 1}`))
+    }
+    // Down: the window holds the probes lost before it came up; no parity from that.
+    burst(20)
+    expect(left.sockets.sent).toHaveLength(20)
+    up = true
+    clock.advance(1_000)
+    await new Promise((r) => setImmediate(r))
+    burst(20)
+    expect(left.sockets.sent).toHaveLength(40)
+    // Up for the whole window: its 5% loss now sets the redundancy (repairs follow).
+    for (let t = 0; t < 11; t++) {
+      clock.advance(1_000)
+      await new Promise((r) => setImmediate(r))
+    }
+    burst(20)
+    expect(left.sockets.sent.length).toBeGreaterThan(60)
     await left.tunnel.close()
   })
 

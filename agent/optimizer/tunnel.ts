@@ -47,6 +47,8 @@ import {
 /** What the tunnel reads from the path monitor (PathMonitor satisfies it). */
 export interface PathView {
   readonly decisions: readonly ClassDecision[]
+  /** Whether a path (`peer/localSlot/remoteSlot`) is up; absent = always trust the loss. */
+  isUp?(pathKey: string): boolean
   readonly prober: {
     snapshot(): {
       peerSiteId: string
@@ -103,6 +105,9 @@ export const kernelTunDevices: TunDevices = {
     }
   },
 }
+
+/** The probes' loss window the redundancy follows (PathQualityStats.loss['10s']). */
+const LOSS_WINDOW_MS = 10_000
 
 /** Packets the tunnel itself dropped, by reason (the codec's drops are its own metrics). */
 export interface TunnelDrops {
@@ -172,6 +177,7 @@ export class OptimizerTunnel {
   #decisionsSeen: readonly ClassDecision[] | undefined
   #pathOf = new Map<string, { dev: string; key: string }>()
   readonly #lastPath = new Map<string, { dev: string; key: string }>()
+  readonly #upSince = new Map<string, number>()
   #swept = false
   #closed = false
   readonly #stop = new AbortController()
@@ -486,7 +492,23 @@ export class OptimizerTunnel {
     return c
   }
 
+  /**
+   * The path's probe loss, or undefined while it cannot be trusted: a path that is down, or
+   * up for less than the loss window, still has in its window the probes lost before it came
+   * up (at start, after an outage), which are not the loss its packets meet now.
+   */
   #lossOf(pathKey: string): number | undefined {
+    const isUp = this.#o.paths.isUp
+    if (isUp) {
+      const now = this.#o.clock.now()
+      if (!isUp.call(this.#o.paths, pathKey)) {
+        this.#upSince.delete(pathKey)
+        return undefined
+      }
+      const since = this.#upSince.get(pathKey) ?? now
+      this.#upSince.set(pathKey, since)
+      if (now - since < LOSS_WINDOW_MS) return undefined
+    }
     for (const q of this.#o.paths.prober.snapshot()) {
       if (`${q.peerSiteId}/${q.localSlot}/${q.remoteSlot}` !== pathKey) continue
       return q.loss['10s'] ?? q.loss['1s'] ?? undefined
