@@ -59,8 +59,9 @@ Split by trace, never by sample:
 | test | ${s.test.traces.length} | ${hours(s.test.rows)} | ${s.test.rows} | ${s.test.positives} |
 
 A tick is positive when a failure (loss >= 50%, or down) or an SLA violation (RTT > 250 ms or
-loss >= 10%) starts within ${model.horizonMs / 1000} s. Ticks inside an event and for 5 s after it
-are neither trained on nor scored (the path is known bad: reactive failover owns it).
+loss >= 10%) starts within ${model.horizonMs / 1000} s. Ticks inside an event are not trained on;
+those and the 5 s after each event are not scored (the path is known bad or recovering:
+reactive failover and failback own it).
 
 ## Features
 
@@ -98,6 +99,8 @@ recall ${f(c.validation.recallPrecursor)}, ${f(c.validation.falseAlarmsPerPathHo
   your own traces with \`npm run bench:predict -- --traces DIR\` before trusting the figures.
 - Loss is only known to the agent after the prober's 1 s timeout, so loss-driven warnings
   come ~1 s later than RTT-driven ones.
+- Route flaps are labelled abrupt: the next outage of a flapping route comes after a clean
+  stretch of random length, and the model does not predict its timing (models/README.md).
 - The labels use absolute SLA limits (250 ms RTT, 10% loss); paths whose normal RTT is near
   250 ms are out of the training distribution (base RTTs 5-150 ms).
 `
