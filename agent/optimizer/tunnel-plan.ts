@@ -29,7 +29,8 @@ import type { RuleSpec } from '../routing/types'
 
 /** UDP port of the optimizer on every site's overlay address (inside the tunnels). */
 export const OPTIMIZER_PORT = 4800
-export const OPTIMIZER_TABLE_BASE = 7400
+/** Tables 7700-7715: past the mesh (7100-7315) and the eBPF ECMP tables (7400-7655). */
+export const OPTIMIZER_TABLE_BASE = 7700
 /** Match rules of class k at base + k: before the mesh plan's range (1000-1100). */
 export const OPTIMIZER_RULE_PRIORITY_BASE = 960
 /** One priority for the fwmark rules (marks are distinct), before the match rules. */

@@ -13,6 +13,7 @@ import {
   OPTIMIZER_MARK_RULE_PRIORITY,
   OPTIMIZER_MAX_CLASSES,
   OPTIMIZER_RULE_PRIORITY_BASE,
+  OPTIMIZER_TABLE_BASE,
 } from '../../agent/optimizer/tunnel-plan'
 import { CliAgent, type Enrolled, enrollSite, wgDevices } from './cli-agent'
 import { LabControlPlane } from './control-plane'
@@ -320,7 +321,8 @@ export async function diagnose(w: WanoptLab): Promise<string> {
     const lines = m.split('\n').filter((l) => l.startsWith(WANOPT_METRIC))
     out.push(`site ${i} metrics:\n${lines.join('\n')}`)
     out.push((await w.lab.exec(site.ns, 'ip', ['rule'])).stdout)
-    out.push((await w.lab.exec(site.ns, 'ip', ['route', 'show', 'table', '7400'])).stdout)
+    const table = String(OPTIMIZER_TABLE_BASE)
+    out.push((await w.lab.exec(site.ns, 'ip', ['route', 'show', 'table', table])).stdout)
     out.push((await w.lab.exec(site.ns, 'ip', ['-s', 'link'])).stdout)
     const rx = `${site.wgPrefix}or`
     const keys = ['all', 'default', rx].flatMap((c) =>
