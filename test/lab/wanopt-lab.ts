@@ -181,7 +181,7 @@ export interface WanoptLab {
 }
 
 /**
- * Two sites x one uplink, the real control plane and agent CLIs, a `fec` and a `compression`
+ * Two sites x `uplinks` uplinks, the real control plane and agent CLIs, a `fec` and a `compression`
  * policy; resolves once a first packet of the fec class went through the optimizer. When the
  * setup does not converge it throws with diagnose()'s text, having destroyed what it built
  * (the caller names the run, so it can check for leftovers either way).
@@ -189,9 +189,10 @@ export interface WanoptLab {
 export async function startWanoptLab(
   log: (m: string) => void,
   runId: string = newRunId(),
+  uplinks = 1,
 ): Promise<WanoptLab> {
   await cleanupStale()
-  const lab = await Lab.create({ sites: 2, uplinks: 1, log, runId })
+  const lab = await Lab.create({ sites: 2, uplinks, log, runId })
   const dir = await mkdtemp(join(tmpdir(), `patronus-lab-${lab.runId}-`))
   const cp = new LabControlPlane(lab, dir)
   const agents: CliAgent[] = []
@@ -259,7 +260,8 @@ export async function startWanoptLab(
           const a = agents[i]
           if (!a?.running) throw new Error(`agent ${i} exited:\n${a?.logs.slice(-3000)}`)
           const devices = await wgDevices(lab, site)
-          if (!devices[0]?.peers[0] || devices[0].peers[0].latestHandshake === 0) return undefined
+          if (devices.length < uplinks * uplinks) return undefined
+          if (devices.some((d) => !d.peers[0] || d.peers[0].latestHandshake === 0)) return undefined
           const names = await linkNames(lab, site)
           const tuns = [`${site.wgPrefix}or`, `${site.wgPrefix}o0`, `${site.wgPrefix}o1`]
           if (!tuns.every((t) => names.includes(t))) return undefined
