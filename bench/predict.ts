@@ -136,10 +136,15 @@ async function inferenceCost(session: ort.InferenceSession, model: ModelJson) {
   const featureMs = await timeIt(2_000, () => {
     for (let i = 0; i < 64; i++) paths[i]!.writeFeatures(t, batch, i * FEATURE_COUNT)
   })
-  const tensor = new ort.Tensor('float32', batch, [64, FEATURE_COUNT])
+  // A fresh tensor per call and the output read, as the agent does every 100 ms.
+  let sink = 0
   const modelMs = await timeIt(2_000, async () => {
-    await session.run({ [model.input]: tensor })
+    const out = await session.run({
+      [model.input]: new ort.Tensor('float32', batch, [64, FEATURE_COUNT]),
+    })
+    sink += (out[model.output]?.data as Float32Array)[0] ?? 0
   })
+  if (!Number.isFinite(sink)) throw new Error('model output is not finite')
   return { modelMs, featureMs }
 }
 
