@@ -142,7 +142,9 @@ async function inferenceCost(session: ort.InferenceSession, model: ModelJson) {
     const out = await session.run({
       [model.input]: new ort.Tensor('float32', batch, [64, FEATURE_COUNT]),
     })
-    sink += (out[model.output]?.data as Float32Array)[0] ?? 0
+    const probability = out[model.output]
+    if (!probability) throw new Error(`model has no output ${model.output}`)
+    sink += (probability.data as Float32Array)[0] ?? 0
   })
   if (!Number.isFinite(sink)) throw new Error('model output is not finite')
   return { modelMs, featureMs }

@@ -24,12 +24,7 @@ import { evaluate, type Metrics, pickThreshold } from './evaluate/metrics.ts'
 import { INPUT_NAME, loadSession, OUTPUT_NAME, scoreReplays } from './evaluate/score.ts'
 import { exportDataset } from './export.ts'
 import { writeFixtures } from './fixture.ts'
-import {
-  assignSplits,
-  DEFAULT_DATASET,
-  generateDataset,
-  type Manifest,
-} from './generate/dataset.ts'
+import { DEFAULT_DATASET, generateDataset, type Manifest } from './generate/dataset.ts'
 import { listTraces } from './trace/format.ts'
 import { DEFAULT_HORIZON_MS, DEFAULT_TICK_MS } from './trace/replay.ts'
 
