@@ -4,10 +4,9 @@
  * Both ways of storing events (recordEvent, agent event batches) call onEventStored in the
  * transaction that inserts the event, so it is handled exactly once, with no later scan.
  */
-import { and, asc, eq, gt, isNull, lt, sql } from 'drizzle-orm'
-import type { Db, DbOrTx } from '../../db/client'
+import { and, eq, sql } from 'drizzle-orm'
+import type { DbOrTx } from '../../db/client'
 import { alertRules, alerts, type events } from '../../db/schema'
-import type { ServiceContext } from '../context'
 import { toEventView } from '../events'
 import { alertingId } from '../webhooks/ids'
 import { enqueueMessage } from '../webhooks/outbox'
