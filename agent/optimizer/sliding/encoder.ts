@@ -4,8 +4,9 @@
  * makes repair packets, each a seeded linear combination of the source packets of its encoding
  * window (RFC 8681 sec. 3.1): the most recent run of consecutive packets, at most `window` of
  * them and none older than `windowMs`, so the receiver gives up on nothing a repair still
- * covers. When a repair is due is the sender's business (agent/optimizer/sender.ts); this class
- * only builds it. Shards are [prefix u16][stored payload][zero padding], as for block parity.
+ * covers. When a repair is due is the sender's business (../sliding-stream-encoder.ts); this
+ * class only builds it. Shards are [prefix u16][stored payload][zero padding], as for block
+ * parity.
  */
 import {
   OPTIMIZER_HEADER_LENGTH,
