@@ -2,7 +2,7 @@
  * The Node control plane's model store: `models/<id>/model.onnx` and its manifest
  * `model.json`, read once at start. PATRONUS_MODEL picks the model every desired state
  * names: an id, `none` (no model: reactive failover only), or unset (the shipped model: the
- * one directory holding both files). The manifest's sha256 must match the bytes, or the
+ * newest version among the directories holding both files). The manifest's sha256 must match the bytes, or the
  * server refuses to start: a control plane must never hand agents a model that fails their
  * hash check.
  */
@@ -28,13 +28,21 @@ function modelDirs(dir: string): string[] {
     .sort()
 }
 
+/**
+ * The default model: the newest version, by a numeric-aware name order (a `-v10` after a
+ * `-v9`), so that a retrained model added beside an older one is served without a setting.
+ */
+export function newestModel(names: readonly string[]): string | undefined {
+  return [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1)
+}
+
 export function loadNodeModelStore(
   setting: string | undefined,
   dir = SHIPPED_MODELS_DIR,
 ): ModelStore {
   if (setting === 'none') return { current: null, document: async () => undefined }
   const names = modelDirs(dir)
-  const name = setting ?? names[0]
+  const name = setting ?? newestModel(names)
   if (name === undefined) return { current: null, document: async () => undefined }
   if (!modelIdSchema.safeParse(name).success || !names.includes(name)) {
     throw new Error(
