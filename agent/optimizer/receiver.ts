@@ -1,17 +1,17 @@
 /**
- * The receiving half of the WAN optimizer: optimizer datagrams in, IP packets out. A data
- * packet is delivered the moment it arrives (decompressed if flagged); with FEC, it is also
- * kept in its open block until the block is whole or its parity has rebuilt what was lost, or
- * until the hold time passes (the block is then given up and counted). Every datagram that is
- * malformed, truncated, a duplicate (a replay inside the window), out of the window (a replay
- * or a straggler older than it) or inconsistent with its block is dropped and counted by reason; nothing in a datagram can make this throw.
- * Memory is bounded: sessions x (window ring + at most `maxOpenBlocks` open blocks).
- * Sliding-window packets (types 3 and 4) go to a per-session SlidingDecoder (./sliding/), with
- * the same delivery, stats and drop reasons; a sender may use either code.
+ * The receiving half of the WAN optimizer: optimizer datagrams in, IP packets out. Each
+ * datagram is parsed (protocol/optimizer.ts) and handed to its session's decoder: the block
+ * code's (block-decoder.ts) for data and parity, the sliding-window code's (./sliding/) for
+ * source and repair packets; a sender may use either code. Packets are delivered the moment
+ * they arrive (decompressed if flagged) or are rebuilt. Every datagram that is malformed,
+ * truncated, a duplicate (a replay inside the window), out of the window (a replay or a
+ * straggler older than it) or inconsistent with its block is dropped and counted by reason;
+ * nothing in a datagram can make this throw. Memory is bounded: at most `maxSessions` sessions
+ * (receiver-sessions.ts), each with a bounded state per code.
+ * This class keeps what both codes share: the stats, the delivery and the session table.
  */
 import {
   OPTIMIZER_MAX_STORED,
-  OPTIMIZER_SHARD_PREFIX,
   OPTIMIZER_TUN_MTU,
   type OptimizerDropReason,
   type OptimizerPacket,
@@ -19,7 +19,7 @@ import {
 } from '../../protocol/optimizer'
 import { decompressBlock } from '../../wasm/lz4'
 import type { Clock } from '../clock'
-import { reedSolomon } from './codecs'
+import { BlockDecoder, type BlockDecoderConfig, type BlockDecoderHost } from './block-decoder'
 import {
   DEFAULT_MAX_OPEN_BLOCKS,
   DEFAULT_MAX_SESSIONS,
@@ -27,9 +27,9 @@ import {
   DEFAULT_WINDOW_BLOCKS,
 } from './defaults'
 import type { OptimizerMetrics } from './metrics'
-import { SlidingDecoder, type SlidingDecoderHost } from './sliding/decoder'
+import { closeSession, type ReceiverSession, SessionTable } from './receiver-sessions'
+import { SlidingDecoder } from './sliding/decoder'
 import { emptyReceiverStats, type ReceiverStats } from './stats'
-import { BlockWindow } from './window'
 
 export interface OptimizerReceiverConfig {
   clock: Clock
@@ -50,36 +50,6 @@ export interface OptimizerReceiverConfig {
   slidingHorizon?: number
 }
 
-/** A block still able to use parity. Data and parity are views into their datagrams. */
-interface OpenBlock {
-  block: number
-  firstAt: number
-  /** Final data/parity counts and shard length, known from the first parity; -1 before. */
-  n: number
-  m: number
-  shardLength: number
-  data: (Uint8Array | undefined)[]
-  compressed: boolean[]
-  arrivedAt: number[]
-  dataCount: number
-  /** Highest data index seen + 1 (gaps below it are known losses). */
-  dataSpan: number
-  /** Planned k of the data packets: all of them here means the block is whole. */
-  plannedK: number
-  parity: (Uint8Array | undefined)[]
-  parityCount: number
-}
-
-interface Session {
-  key: string
-  id: number
-  from: string | undefined
-  window: BlockWindow
-  open: Map<number, OpenBlock>
-  /** Made at the session's first sliding-window packet. */
-  sliding?: SlidingDecoder
-}
-
 export class OptimizerReceiver {
   readonly stats: ReceiverStats = emptyReceiverStats()
   readonly deadlineMs: number
@@ -87,18 +57,13 @@ export class OptimizerReceiver {
   readonly pathLabel: string
   readonly #clock: Clock
   readonly #deliver: (ipPacket: Uint8Array) => void
-  readonly #windowBlocks: number
-  readonly #maxOpenBlocks: number
-  readonly #maxSessions: number
   readonly #metrics: OptimizerMetrics | undefined
-  /** Sessions by source and id, least recently used first (a Map keeps insertion order). */
-  readonly #sessions = new Map<string, Session>()
-  #lastSession: Session | undefined
+  readonly #sessions: SessionTable
   #closed = false
   readonly #slidingHoldMs: number | undefined
   readonly #slidingHorizon: number | undefined
-  /** The sliding decoders report here: the same stats and delivery as the block code. */
-  readonly #slidingHost: SlidingDecoderHost = {
+  /** Both codes' decoders report here: one set of stats, one delivery. */
+  readonly #decoderHost: BlockDecoderHost = {
     deliver: (payload, compressed) => this.#deliverPayload(payload, compressed),
     drop: (reason) => this.#drop(reason),
     accepted: () => {
@@ -106,6 +71,10 @@ export class OptimizerReceiver {
     },
     recovered: (wait) => this.#recovered(wait),
     lost: (packets) => {
+      this.stats.unrecoveredPackets += packets
+    },
+    lostBlock: (packets) => {
+      this.stats.unrecoverableBlocks++
       this.stats.unrecoveredPackets += packets
     },
     unusedRepair: () => {
@@ -119,9 +88,15 @@ export class OptimizerReceiver {
     this.pathLabel = config.pathLabel ?? 'default'
     this.#clock = config.clock
     this.#deliver = config.deliver
-    this.#windowBlocks = config.windowBlocks ?? DEFAULT_WINDOW_BLOCKS
-    this.#maxOpenBlocks = config.maxOpenBlocks ?? DEFAULT_MAX_OPEN_BLOCKS
-    this.#maxSessions = config.maxSessions ?? DEFAULT_MAX_SESSIONS
+    const blocks: BlockDecoderConfig = {
+      holdMs: this.deadlineMs,
+      windowBlocks: config.windowBlocks ?? DEFAULT_WINDOW_BLOCKS,
+      maxOpenBlocks: config.maxOpenBlocks ?? DEFAULT_MAX_OPEN_BLOCKS,
+    }
+    this.#sessions = new SessionTable(
+      config.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      () => new BlockDecoder(this.#decoderHost, blocks),
+    )
     this.#metrics = config.metrics
     this.#slidingHoldMs = config.slidingHoldMs
     this.#slidingHorizon = config.slidingHorizon
@@ -131,7 +106,7 @@ export class OptimizerReceiver {
   /** Blocks waiting for data or parity, over all sessions (bounded; for tests and metrics). */
   get openBlocks(): number {
     let n = 0
-    for (const s of this.#sessions.values()) n += s.open.size
+    for (const s of this.#sessions.values()) n += s.blocks.openBlocks
     return n
   }
 
@@ -161,22 +136,11 @@ export class OptimizerReceiver {
       return
     }
     const p = parsed.packet
-    const session = this.#session(p.session, from)
+    const session = this.#sessions.get(p.session, from)
     const now = this.#clock.now()
     this.#expire(session, now)
-    if (p.type === 'source' || p.type === 'repair') {
-      this.#onSliding(session, p, now)
-      return
-    }
-    const verdict = session.window.accept(p.block, p.index)
-    if (verdict !== 'new') {
-      this.#drop(verdict)
-      return
-    }
-    this.stats.accepted++
-    this.#giveUpOutOfWindow(session)
-    if (p.type === 'data') this.#onData(session, p, now)
-    else this.#onParity(session, p, now)
+    if (p.type === 'source' || p.type === 'repair') this.#onSliding(session, p, now)
+    else session.blocks.push(p, now)
   }
 
   /** Gives up every open block past its hold time (push does it too, for its own session). */
@@ -188,17 +152,14 @@ export class OptimizerReceiver {
   /** Gives up every open block (counted) and stops; idempotent. */
   close(): void {
     if (this.#closed) return
-    for (const s of this.#sessions.values()) {
-      for (const b of s.open.values()) this.#giveUp(s, b)
-      s.sliding?.close()
-    }
+    for (const s of this.#sessions.values()) closeSession(s)
     this.#closed = true
     this.#metrics?.detachReceiver(this)
   }
 
-  #onSliding(s: Session, p: OptimizerPacket, now: number): void {
+  #onSliding(s: ReceiverSession, p: OptimizerPacket, now: number): void {
     if (!s.sliding) {
-      s.sliding = new SlidingDecoder(s.id, this.#slidingHost, {
+      s.sliding = new SlidingDecoder(s.id, this.#decoderHost, {
         maxStored: this.maxPacket,
         holdMs: this.#slidingHoldMs,
         horizon: this.#slidingHorizon,
@@ -217,170 +178,6 @@ export class OptimizerReceiver {
 
   #drop(reason: OptimizerDropReason): void {
     this.stats.drops[reason]++
-  }
-
-  /**
-   * The state of (source, session). A source may run several senders at once (one per class
-   * and path), so a new session does not end the others; each is tracked until it is the
-   * least recently used beyond `maxSessions`.
-   */
-  #session(id: number, from: string | undefined): Session {
-    const last = this.#lastSession
-    // Most datagrams come from the session used last: no key, no LRU reinsertion for those.
-    if (last && last.id === id && last.from === from) return last
-    const key = from === undefined ? String(id) : `${from}|${id}`
-    let s = this.#sessions.get(key)
-    if (s) {
-      this.#sessions.delete(key)
-    } else {
-      s = { key, id, from, window: new BlockWindow(this.#windowBlocks), open: new Map() }
-      if (this.#sessions.size >= this.#maxSessions) {
-        const lru = this.#sessions.values().next().value
-        if (lru) this.#forget(lru)
-      }
-    }
-    this.#sessions.set(key, s)
-    this.#lastSession = s
-    return s
-  }
-
-  #forget(s: Session): void {
-    for (const b of s.open.values()) this.#giveUp(s, b)
-    s.sliding?.close()
-    this.#sessions.delete(s.key)
-    if (this.#lastSession === s) this.#lastSession = undefined
-  }
-
-  #onData(s: Session, p: OptimizerPacket, now: number): void {
-    const b = p.m > 0 && !s.window.isClosed(p.block) ? this.#openBlock(s, p, now) : undefined
-    if (b && b.n >= 0 && p.index >= b.n) {
-      this.#drop('inconsistent')
-      return
-    }
-    if (b && b.shardLength >= 0 && OPTIMIZER_SHARD_PREFIX + p.payload.length > b.shardLength) {
-      this.#drop('inconsistent')
-      return
-    }
-    if (!this.#deliverPayload(p.payload, p.compressed)) return
-    if (!b) return
-    b.data[p.index] = p.payload
-    b.compressed[p.index] = p.compressed
-    b.arrivedAt[p.index] = now
-    b.dataCount++
-    if (p.index + 1 > b.dataSpan) b.dataSpan = p.index + 1
-    this.#tryComplete(s, b, now)
-  }
-
-  #onParity(s: Session, p: OptimizerPacket, now: number): void {
-    if (s.window.isClosed(p.block)) {
-      this.stats.unusedParity++
-      return
-    }
-    const b = this.#openBlock(s, p, now)
-    if (b.n < 0) {
-      // The first parity fixes the block's shape; stored data must fit it.
-      for (let i = 0; i < b.data.length; i++) {
-        const d = b.data[i]
-        if (d && (i >= p.k || OPTIMIZER_SHARD_PREFIX + d.length > p.payload.length)) {
-          this.#drop('inconsistent')
-          return
-        }
-      }
-      b.n = p.k
-      b.m = p.m
-      b.shardLength = p.payload.length
-    } else if (b.n !== p.k || b.m !== p.m || b.shardLength !== p.payload.length) {
-      this.#drop('inconsistent')
-      return
-    }
-    b.parity[p.index - b.n] = p.payload
-    b.parityCount++
-    this.#tryComplete(s, b, now)
-  }
-
-  #openBlock(s: Session, p: OptimizerPacket, now: number): OpenBlock {
-    let b = s.open.get(p.block)
-    if (b) return b
-    b = {
-      block: p.block,
-      firstAt: now,
-      n: -1,
-      m: -1,
-      shardLength: -1,
-      data: [],
-      compressed: [],
-      arrivedAt: [],
-      dataCount: 0,
-      dataSpan: 0,
-      plannedK: p.type === 'data' ? p.k : -1,
-      parity: [],
-      parityCount: 0,
-    }
-    s.open.set(p.block, b)
-    if (s.open.size > this.#maxOpenBlocks) {
-      const oldest = s.open.values().next().value
-      if (oldest) this.#giveUp(s, oldest)
-    }
-    return b
-  }
-
-  #tryComplete(s: Session, b: OpenBlock, now: number): void {
-    if (b.n < 0) {
-      // No parity yet: the block is whole once all its planned data packets are here.
-      if (b.plannedK > 0 && b.dataCount === b.plannedK) this.#finish(s, b)
-      return
-    }
-    if (b.dataCount === b.n) {
-      this.#finish(s, b)
-      return
-    }
-    if (b.dataCount + b.parityCount >= b.n) {
-      this.#recover(s, b, now)
-      this.#finish(s, b)
-    }
-  }
-
-  /** Rebuilds the missing data shards from any n of the n + m shards and delivers them. */
-  #recover(s: Session, b: OpenBlock, now: number): void {
-    const { n, m, shardLength } = b
-    // Filled, not sparse: the codec maps over the array, and map skips holes.
-    const shards: (Uint8Array | undefined)[] = new Array(n + m).fill(undefined)
-    const present: boolean[] = new Array(n + m).fill(false)
-    const padded = new Uint8Array(n * shardLength)
-    for (let i = 0; i < n; i++) {
-      const d = b.data[i]
-      present[i] = d !== undefined
-      if (!d) continue
-      const at = i * shardLength
-      const prefix = (b.compressed[i] ? 0x8000 : 0) | d.length
-      padded[at] = prefix >> 8
-      padded[at + 1] = prefix & 0xff
-      padded.set(d, at + OPTIMIZER_SHARD_PREFIX)
-      shards[i] = padded.subarray(at, at + shardLength)
-    }
-    for (let j = 0; j < m; j++) {
-      shards[n + j] = b.parity[j]
-      present[n + j] = b.parity[j] !== undefined
-    }
-    const all = reedSolomon(n, m).reconstruct(shards, present)
-    let expectedAt = b.firstAt
-    for (let i = 0; i < n; i++) {
-      if (present[i]) {
-        expectedAt = Math.max(expectedAt, b.arrivedAt[i] ?? expectedAt)
-        continue
-      }
-      s.window.mark(b.block, i)
-      const shard = all[i]!
-      const prefix = (shard[0]! << 8) | shard[1]!
-      const length = prefix & 0x7fff
-      if (length === 0 || length > shardLength - OPTIMIZER_SHARD_PREFIX) {
-        this.#drop('bad_shard')
-        continue
-      }
-      const payload = shard.subarray(OPTIMIZER_SHARD_PREFIX, OPTIMIZER_SHARD_PREFIX + length)
-      if (!this.#deliverPayload(payload, (prefix & 0x8000) !== 0)) continue
-      this.#recovered(Math.max(0, now - expectedAt))
-    }
   }
 
   #deliverPayload(payload: Uint8Array, compressed: boolean): boolean {
@@ -403,36 +200,8 @@ export class OptimizerReceiver {
     return true
   }
 
-  #finish(s: Session, b: OpenBlock): void {
-    s.window.close(b.block)
-    s.open.delete(b.block)
-  }
-
-  /** Counts the data known lost (parity told us the count, or there are gaps) and forgets. */
-  #giveUp(s: Session, b: OpenBlock): void {
-    const known = b.n >= 0 ? b.n : b.dataSpan
-    const missing = known - b.dataCount
-    if (missing > 0) {
-      this.stats.unrecoverableBlocks++
-      this.stats.unrecoveredPackets += missing
-    }
-    this.#finish(s, b)
-  }
-
-  #expire(s: Session, now: number): void {
+  #expire(s: ReceiverSession, now: number): void {
     s.sliding?.expire(now)
-    for (const b of s.open.values()) {
-      if (now - b.firstAt < this.deadlineMs) break
-      this.#giveUp(s, b)
-    }
-  }
-
-  /** Open blocks are in arrival order, near enough block order to stop at the first inside. */
-  #giveUpOutOfWindow(s: Session): void {
-    const oldest = s.window.oldestInWindow
-    for (const b of s.open.values()) {
-      if (b.block >= oldest) break
-      this.#giveUp(s, b)
-    }
+    s.blocks.expire(now)
   }
 }
