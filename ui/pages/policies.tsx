@@ -4,6 +4,7 @@ import { can } from '../api/session'
 import type { Page, Policy } from '../api/types'
 import { ErrorNote } from '../components/error-note'
 import { useSession } from '../session-context'
+import { ActionBadges } from './policy-badges'
 import { PolicyForm } from './policy-form'
 
 /** "dscp 46 · udp · dst 10.0.0.0/8": a match in a line. */
@@ -41,8 +42,7 @@ function describeAction(action: Record<string, unknown>): string {
     if (sla['maxJitterMs'] !== undefined) parts.push(`jitter ≤ ${sla['maxJitterMs']} ms`)
     if (sla['maxLossPct'] !== undefined) parts.push(`loss ≤ ${sla['maxLossPct']} %`)
   }
-  if (action['fec']) parts.push('FEC')
-  if (action['compression']) parts.push('compression')
+  if (action['balance']) parts.push(String(action['balance']))
   return parts.join(' · ')
 }
 
@@ -104,7 +104,10 @@ export function Policies() {
                   <td class="num">{p.priority}</td>
                   <th scope="row">{p.name}</th>
                   <td>{describeMatch(p.match)}</td>
-                  <td>{describeAction(p.action)}</td>
+                  <td>
+                    {describeAction(p.action)}
+                    <ActionBadges action={p.action} />
+                  </td>
                   {operator ? (
                     <td class="actions">
                       <button type="button" onClick={() => setOpen({ policy: p })}>

@@ -1,6 +1,13 @@
 import { useState } from 'preact/hooks'
 import { placeErrors } from '../api/field-errors'
 import {
+  actionForm,
+  type Balance,
+  buildAction,
+  formHasSla,
+  type Predictive,
+} from '../api/policy-action'
+import {
   formatLabels,
   joinList,
   numbersOrText,
@@ -34,7 +41,24 @@ const FIELDS = [
   'action.sla.maxLatencyMs',
   'action.sla.maxJitterMs',
   'action.sla.maxLossPct',
+  'action.predictive',
+  'action.balance',
+  'action.qos',
+  'action.qos.rateMbps',
+  'action.qos.ceilMbps',
+  'action.qos.priority',
+  'action.qos.burstBytes',
 ] as const
+
+const MATCH_KEYS = new Set([
+  'applications',
+  'protocols',
+  'ports',
+  'dscp',
+  'sourcePrefixes',
+  'destinationPrefixes',
+  'siteLabels',
+])
 
 interface Props {
   policy?: Policy
@@ -46,7 +70,6 @@ interface Props {
 export function PolicyForm({ policy, nextPriority, onDone }: Props) {
   const { api } = useSession()
   const m = (policy?.match ?? {}) as PolicyMatch
-  const a = (policy?.action ?? { preference: 'lowest-latency' }) as PolicyAction
   const [f, setF] = useState({
     name: policy?.name ?? '',
     priority: String(policy?.priority ?? nextPriority),
@@ -57,25 +80,23 @@ export function PolicyForm({ policy, nextPriority, onDone }: Props) {
     sourcePrefixes: joinList(m.sourcePrefixes),
     destinationPrefixes: joinList(m.destinationPrefixes),
     siteLabels: formatLabels(m.siteLabels),
-    preference: a.preference,
-    scorer: a.scorer ?? '',
-    maxLatencyMs: a.sla?.maxLatencyMs?.toString() ?? '',
-    maxJitterMs: a.sla?.maxJitterMs?.toString() ?? '',
-    maxLossPct: a.sla?.maxLossPct?.toString() ?? '',
-    fec: a.fec ?? false,
-    compression: a.compression ?? false,
+    ...actionForm(policy?.action as Partial<PolicyAction> | undefined),
   })
   const [error, setError] = useState<unknown>()
+  /** Errors found before sending (text that is no number), keyed like the API's paths. */
+  const [checked, setChecked] = useState<Record<string, string>>({})
   const [busy, setBusy] = useState(false)
   const placed = placeErrors(error, FIELDS)
-  const err = (field: (typeof FIELDS)[number]) => placed.byField[field]
+  const err = (field: (typeof FIELDS)[number]) => checked[field] ?? placed.byField[field]
   const text = (key: keyof typeof f) => (e: { currentTarget: { value: string } }) =>
     setF({ ...f, [key]: e.currentTarget.value })
 
   const submit = async (event: Event) => {
     event.preventDefault()
-    setBusy(true)
-    const match: Record<string, unknown> = {}
+    // Keep match keys this form has no control for (none today; a newer API may add some).
+    const match: Record<string, unknown> = Object.fromEntries(
+      Object.entries(policy?.match ?? {}).filter(([k]) => !MATCH_KEYS.has(k)),
+    )
     const list = (key: string, values: unknown[]) => {
       if (values.length) match[key] = values
     }
@@ -87,22 +108,14 @@ export function PolicyForm({ policy, nextPriority, onDone }: Props) {
     list('destinationPrefixes', splitList(f.destinationPrefixes))
     const labels = parseLabels(f.siteLabels)
     if (Object.keys(labels).length) match['siteLabels'] = labels
-    const sla = {
-      maxLatencyMs: optionalNumber(f.maxLatencyMs),
-      maxJitterMs: optionalNumber(f.maxJitterMs),
-      maxLossPct: optionalNumber(f.maxLossPct),
-    }
-    const hasSla = Object.values(sla).some((v) => v !== undefined)
-    const action = {
-      preference: f.preference,
-      ...(f.preference === 'custom' || f.scorer.trim() ? { scorer: f.scorer.trim() } : {}),
-      ...(hasSla ? { sla } : {}),
-      ...(f.fec ? { fec: true } : {}),
-      ...(f.compression ? { compression: true } : {}),
-      // No control for it yet: keep an explicit predictive-failover choice (issue 9) as it was.
-      ...(a.predictive !== undefined ? { predictive: a.predictive } : {}),
+    const { action, errors } = buildAction(f, policy?.action)
+    setChecked(errors)
+    if (Object.keys(errors).length) {
+      setError(undefined)
+      return
     }
     const body = { name: f.name.trim(), priority: optionalNumber(f.priority), match, action }
+    setBusy(true)
     try {
       const saved = policy
         ? await api.patch<Policy>(`/v1/policies/${policy.id}`, body, policy.version)
@@ -248,6 +261,26 @@ export function PolicyForm({ policy, nextPriority, onDone }: Props) {
                 {(aria) => <input {...aria} value={f.scorer} onInput={text('scorer')} />}
               </Field>
             ) : null}
+            {f.preference === 'load-balance' || err('action.balance') ? (
+              <Field
+                id="action-balance"
+                label="Load balancing"
+                error={err('action.balance')}
+                hint="Per packet spreads evener but reorders packets within a flow"
+              >
+                {(aria) => (
+                  <select
+                    {...aria}
+                    value={f.balance}
+                    onChange={(e) => setF({ ...f, balance: e.currentTarget.value as Balance })}
+                  >
+                    <option value="">Default (per flow)</option>
+                    <option value="per-flow">Per flow: a flow stays on one path</option>
+                    <option value="per-packet">Per packet: every packet picks a path</option>
+                  </select>
+                )}
+              </Field>
+            ) : null}
             <Field
               id="sla-latency"
               label="SLA: max latency, ms"
@@ -286,6 +319,26 @@ export function PolicyForm({ policy, nextPriority, onDone }: Props) {
                 />
               )}
             </Field>
+            <Field
+              id="action-predictive"
+              label="Predictive failover"
+              error={err('action.predictive')}
+              hint="Move this class off a path before it fails, when the agent's failure predictor flags the path. Default: on when the action has an SLA."
+            >
+              {(aria) => (
+                <select
+                  {...aria}
+                  value={f.predictive}
+                  onChange={(e) => setF({ ...f, predictive: e.currentTarget.value as Predictive })}
+                >
+                  <option value="default">
+                    {formHasSla(f) ? 'Default (on: an SLA is set)' : 'Default (off: no SLA set)'}
+                  </option>
+                  <option value="on">On</option>
+                  <option value="off">Off</option>
+                </select>
+              )}
+            </Field>
           </div>
           <div class="checks">
             <label>
@@ -304,6 +357,72 @@ export function PolicyForm({ policy, nextPriority, onDone }: Props) {
               />
               Compression
             </label>
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>QoS: egress shaping on every shaped uplink (leave empty for none)</legend>
+          {err('action.qos') ? <p class="field-error">{err('action.qos')}</p> : null}
+          <div class="grid-2">
+            <Field
+              id="qos-rate"
+              label="QoS: rate, Mbps"
+              error={err('action.qos.rateMbps')}
+              hint="Guaranteed to this class"
+            >
+              {(aria) => (
+                <input
+                  {...aria}
+                  inputMode="decimal"
+                  value={f.rateMbps}
+                  onInput={text('rateMbps')}
+                />
+              )}
+            </Field>
+            <Field
+              id="qos-ceil"
+              label="QoS: ceiling, Mbps"
+              error={err('action.qos.ceilMbps')}
+              hint="May borrow up to this when others are idle; default: the uplink"
+            >
+              {(aria) => (
+                <input
+                  {...aria}
+                  inputMode="decimal"
+                  value={f.ceilMbps}
+                  onInput={text('ceilMbps')}
+                />
+              )}
+            </Field>
+            <Field
+              id="qos-priority"
+              label="QoS: priority"
+              error={err('action.qos.priority')}
+              hint="0-7, 0 borrows first; default 3"
+            >
+              {(aria) => (
+                <input
+                  {...aria}
+                  inputMode="numeric"
+                  value={f.qosPriority}
+                  onInput={text('qosPriority')}
+                />
+              )}
+            </Field>
+            <Field
+              id="qos-burst"
+              label="QoS: burst, bytes"
+              error={err('action.qos.burstBytes')}
+              hint="1500 to 16777216; default: from the rate"
+            >
+              {(aria) => (
+                <input
+                  {...aria}
+                  inputMode="numeric"
+                  value={f.burstBytes}
+                  onInput={text('burstBytes')}
+                />
+              )}
+            </Field>
           </div>
         </fieldset>
         <div class="actions">
