@@ -10,6 +10,7 @@ import type { AuditEntry } from '../../worker/api/audit'
 import type { Org, Token } from '../../worker/api/orgs'
 import type { Policy } from '../../worker/api/policies'
 import type { Site } from '../../worker/api/sites'
+import type { siteTrafficSchema } from '../../worker/api/telemetry'
 import type { Uplink } from '../../worker/api/uplinks'
 import type {
   deliverySchema,
@@ -86,6 +87,9 @@ export interface PathMetrics {
   stepSeconds: number
   series: { path: PathKey; points: MetricPoint[] }[]
 }
+
+/** What a site's classifier saw per class and per application (GET /v1/sites/{id}/traffic). */
+export type SiteTraffic = z.infer<typeof siteTrafficSchema>
 
 export interface EnrollmentTokenCreated {
   id: string

@@ -7,7 +7,7 @@ import { ErrorNote } from '../components/error-note'
 import { MetricChart } from '../components/metric-chart'
 import { useSession } from '../session-context'
 
-const RANGES = [
+export const RANGES = [
   { label: 'Last hour', seconds: 3600, step: 60 },
   { label: 'Last 6 hours', seconds: 6 * 3600, step: 300 },
   { label: 'Last 24 hours', seconds: 86_400, step: 900 },

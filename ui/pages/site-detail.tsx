@@ -13,9 +13,13 @@ import { useSession } from '../session-context'
 import { EnrollDialog } from './enroll-dialog'
 import { PathCharts } from './path-charts'
 import { PathsPanel } from './paths-panel'
+import { TrafficPanel } from './traffic-panel'
 import { UplinksPanel } from './uplinks-panel'
 
-/** One site: its paths now and over time, the active path per class, failovers, uplinks. */
+/**
+ * One site: its paths now and over time, the active path per class, its classified traffic,
+ * failovers, uplinks.
+ */
 export function SiteDetail({ siteId }: { siteId: string }) {
   const session = useSession()
   const { api } = session
@@ -99,6 +103,7 @@ export function SiteDetail({ siteId }: { siteId: string }) {
       <ErrorNote error={paths.error} />
       <PathsPanel paths={paths.data} localNames={localNames} />
       <PathCharts siteId={siteId} peerNames={peerNames} localNames={localNames} />
+      <TrafficPanel siteId={siteId} />
       <section class="panel" aria-labelledby="failovers-title">
         <h2 id="failovers-title">Recent failovers</h2>
         <ErrorNote error={failovers.error} />
