@@ -176,8 +176,9 @@ describe('dashboard', () => {
       .poll(() => page.getByRole('region', { name: 'Active path per class' }).textContent())
       .toContain('voice')
     // Four uPlot charts with one series per path, drawn from the one-minute rollups.
-    await expect.poll(() => page.locator('.chart .uplot').count()).toBe(4)
-    expect(await page.locator('.chart').first().locator('.u-legend .u-series').count()).toBe(5)
+    const charts = page.getByRole('region', { name: 'Path quality over time' })
+    await expect.poll(() => charts.locator('.chart .uplot').count()).toBe(4)
+    expect(await charts.locator('.chart').first().locator('.u-legend .u-series').count()).toBe(5)
     await expect
       .poll(() => page.getByRole('region', { name: 'Recent failovers' }).textContent())
       .toContain('class: voice') // the policy's name, not its id
@@ -254,7 +255,8 @@ describe('dashboard', () => {
     await page.waitForTimeout(300)
     await shot('overview-dark')
     await page.getByRole('link', { name: 'hq-frankfurt' }).first().click()
-    await expect.poll(() => page.locator('.chart .uplot').count()).toBe(4)
+    const charts = page.getByRole('region', { name: 'Path quality over time' })
+    await expect.poll(() => charts.locator('.chart .uplot').count()).toBe(4)
     await shot('site-dark')
     await page.reload()
     await page.getByRole('heading', { level: 1, name: 'Site hq-frankfurt' }).waitFor()

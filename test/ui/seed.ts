@@ -2,7 +2,8 @@
  * A control plane with something to look at: a real Node server (temp file database) with
  * four sites, three enrolled agents that heartbeat and report an hour of path telemetry
  * (one path lossy, one down), policies and a failover. `live()` keeps reporting every few
- * seconds, as real agents do, so paths stay fresh while the browser looks. Two webhook
+ * seconds, as real agents do, so paths stay fresh while the browser looks. The hub reports an
+ * hour of classifier traffic (seed-traffic.ts); the branches none. Two webhook
  * endpoints point at a small receiver on 127.0.0.1 (private targets allowed): one answers
  * 204, one 503, so the delivery log has delivered rows and failing ones.
  */
@@ -16,6 +17,7 @@ import { silentLogger } from '../../worker/logger'
 import { type RunningServer, startNodeServer } from '../../worker/server'
 import { enrollAgent, type TestAgent } from '../api/agent-client'
 import { type ApiTarget, Client } from '../api/harness'
+import { seedTraffic } from './seed-traffic'
 
 export const ADMIN_TOKEN = 'ui-test-instance-admin-token-0123456789'
 const MINUTE = 60_000
@@ -228,7 +230,7 @@ export async function seed(): Promise<Seeded> {
     { dscp: [46], protocols: ['udp'] },
     { preference: 'lowest-latency', sla: { maxLatencyMs: 150, maxLossPct: 1 } },
   )
-  await policy(
+  const video = await policy(
     'video-calls',
     20,
     { applications: ['zoom', 'teams'] },
@@ -306,6 +308,7 @@ export async function seed(): Promise<Seeded> {
   )
 
   const hq = sites['hq-frankfurt']!
+  await seedTraffic(hq.agent!, { voice: voice.id, 'video-calls': video.id }, now)
   const failover = await hq.agent!.request('POST', '/v1/agent/events', {
     events: [
       {
