@@ -27,3 +27,14 @@ export {
   type ReceiverStats,
   type SenderStats,
 } from './stats'
+export {
+  kernelTunDevices,
+  OptimizerTunnel,
+  type OptimizerTunnelOptions,
+  type PathView,
+  type TunDevices,
+  type TunLike,
+  type TunnelDrops,
+  type TunnelState,
+} from './tunnel'
+export { registerOptimizerMetrics, withOptimizer } from './tunnel-wiring'
