@@ -1,13 +1,14 @@
 /**
  * Classifier traffic for the seeded hub, sent as a real agent sends it: a `traffic` block of
  * per-class and per-application deltas with each signed telemetry batch (as
- * test/api/suite-traffic.ts does), one batch every 5 minutes over the last hour. The counts
- * are fixed, so tests can check the totals the dashboard shows.
+ * test/api/suite-traffic.ts does), one batch a minute for the last 45 minutes (well inside
+ * the dashboard's "last hour" even when a test runs minutes later). The counts are fixed, so
+ * tests can check the totals the dashboard shows.
  */
 import type { TestAgent } from '../api/agent-client'
 
 const MINUTE = 60_000
-export const TRAFFIC_BATCHES = 12
+export const TRAFFIC_BATCHES = 45
 
 /** Per batch: packets and bytes per packet, by seed policy name ("default" = unmatched). */
 export const CLASS_TRAFFIC = {
@@ -23,7 +24,7 @@ export const APPLICATION_TRAFFIC = {
   dns: { packets: 40, bytesPerPacket: 100 },
 } as const
 
-/** What the dashboard should total for one name over the whole hour. */
+/** What the dashboard should total for one name over all the batches. */
 export const totalOf = (t: { packets: number; bytesPerPacket: number }) => ({
   packets: t.packets * TRAFFIC_BATCHES,
   bytes: t.packets * t.bytesPerPacket * TRAFFIC_BATCHES,
@@ -37,7 +38,7 @@ export async function seedTraffic(
 ): Promise<void> {
   for (let i = 0; i < TRAFFIC_BATCHES; i++) {
     const traffic = {
-      at: now - (TRAFFIC_BATCHES - 1 - i) * 5 * MINUTE,
+      at: now - (TRAFFIC_BATCHES - 1 - i) * MINUTE,
       classes: Object.entries(CLASS_TRAFFIC).map(([name, t]) => ({
         class: name === 'default' ? 'default' : classIds[name]!,
         packets: t.packets,

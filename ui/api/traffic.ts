@@ -42,13 +42,14 @@ function rows(items: Omit<TrafficRow, 'sharePct'>[]): TrafficRow[] {
 }
 
 /**
- * Each class's mean rate per step in Mbit/s on one time axis (seconds). A step with no
- * rollup is 0, not a gap: the agent stores nothing for a minute without traffic.
+ * Each class's mean rate per step in Mbit/s over the whole range (times in seconds). A step
+ * with no rollup is 0, not a gap: the agent stores nothing for a minute without traffic.
  */
 export function classRates(traffic: SiteTraffic) {
-  const times = [
-    ...new Set(traffic.classes.flatMap((c) => c.points.map((p) => Date.parse(p.t)))),
-  ].sort((a, b) => a - b)
+  const step = traffic.stepSeconds * 1000
+  const from = Date.parse(traffic.from)
+  const count = Math.max(0, Math.ceil((Date.parse(traffic.to) - from) / step))
+  const times = Array.from({ length: count }, (_, i) => from + i * step)
   const series = traffic.classes.map((c) => {
     const bytes = new Map(c.points.map((p) => [Date.parse(p.t), p.bytes]))
     return {

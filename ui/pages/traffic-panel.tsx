@@ -42,17 +42,19 @@ export function TrafficPanel({ siteId }: { siteId: string }) {
     <section class="panel" aria-labelledby="traffic-title">
       <div class="page-head">
         <h2 id="traffic-title">Traffic</h2>
-        <select
-          value={String(rangeIndex)}
-          onChange={(e) => setRangeIndex(Number(e.currentTarget.value))}
-          aria-label="Traffic time range"
-        >
-          {RANGES.map((r, i) => (
-            <option key={r.label} value={String(i)}>
-              {r.label}
-            </option>
-          ))}
-        </select>
+        <label>
+          <span class="sr-only">Traffic time range</span>
+          <select
+            value={String(rangeIndex)}
+            onChange={(e) => setRangeIndex(Number(e.currentTarget.value))}
+          >
+            {RANGES.map((r, i) => (
+              <option key={r.label} value={String(i)}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
       <ErrorNote error={traffic.error} />
       {empty ? (
