@@ -74,6 +74,10 @@ describe('policy form: predictive, QoS, balance', () => {
     expect(await rate.getAttribute('aria-invalid')).toBe('true')
     expect(await rate.getAttribute('aria-describedby')).toContain('qos-rate-error')
     expect(policyWrites).toEqual([])
+    // The keyboard is taken to the field in error (it may be below the dialog's fold).
+    const focused = () => rate.evaluate((el) => el === document.activeElement)
+    expect(await focused()).toBe(true)
+    await dialog.getByLabel('Name', { exact: true }).focus()
 
     // A ceiling without a rate is also caught here, on the rate.
     await rate.fill('')
@@ -89,6 +93,7 @@ describe('policy form: predictive, QoS, balance', () => {
     await expect.poll(() => rateError.textContent()).toMatch(/too small|>\s*0/i)
     expect(await rate.getAttribute('aria-invalid')).toBe('true')
     expect(await dialog.locator('[data-field-error]').count()).toBe(1)
+    await expect.poll(focused).toBe(true)
     expect(await storedPolicy('bulk-sync')).toBeUndefined()
   })
 
@@ -197,7 +202,7 @@ describe('site traffic panel', () => {
         formatBytes(total.bytes),
       ])
     }
-    // 12 batches of 900 x 1100 bytes = 11.88 MB of video out of 16.008 MB in all.
+    // Per batch 990 kB of video out of 1.334 MB in all.
     expect(await classes.locator('tr[data-traffic="video-calls"] td').nth(2).textContent()).toBe(
       '74.2 %',
     )

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { placeErrors } from '../api/field-errors'
 import {
   actionForm,
@@ -86,6 +86,12 @@ export function PolicyForm({ policy, nextPriority, onDone }: Props) {
   /** Errors found before sending (text that is no number), keyed like the API's paths. */
   const [checked, setChecked] = useState<Record<string, string>>({})
   const [busy, setBusy] = useState(false)
+  const form = useRef<HTMLFormElement>(null)
+  // After a refused submit, take the keyboard (and the view) to the first field in error:
+  // the form is taller than the dialog, so an error may otherwise be out of sight.
+  useEffect(() => {
+    form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+  }, [error, checked])
   const placed = placeErrors(error, FIELDS)
   const err = (field: (typeof FIELDS)[number]) => checked[field] ?? placed.byField[field]
   const text = (key: keyof typeof f) => (e: { currentTarget: { value: string } }) =>
@@ -137,7 +143,7 @@ export function PolicyForm({ policy, nextPriority, onDone }: Props) {
 
   return (
     <Dialog title={policy ? `Edit policy ${policy.name}` : 'New policy'} onClose={() => onDone()}>
-      <form onSubmit={submit} noValidate>
+      <form ref={form} onSubmit={submit} noValidate>
         {placed.general.map((message) => (
           <p class="error-note" role="alert" key={message}>
             {message}
