@@ -106,11 +106,11 @@ async function pingUntilOk(from: number, to: number, timeoutMs = 30_000) {
   )
 }
 
-function counters(devices: WgDevice[], name: string): { rx: bigint; tx: bigint } {
-  const d = devices.find((x) => x.name === name)
+/** Bytes through all of a site's tunnels: the path monitor may carry a burst on any path. */
+function totalCounters(devices: WgDevice[]): { rx: bigint; tx: bigint } {
   let rx = 0n
   let tx = 0n
-  for (const p of d?.peers ?? []) {
+  for (const p of devices.flatMap((d) => d.peers)) {
     rx += p.rx
     tx += p.tx
   }
@@ -226,7 +226,7 @@ describe('the real agent through the real control plane (3 sites x 2 uplinks)', 
       }
     }
     figures.firstPingsMs = Date.now() - started
-    // A burst on the default path of each site, large enough to stand out of keepalives.
+    // A burst from each site, large enough to stand out of keepalives and probes.
     for (const from of [0, 1, 2]) {
       const to = (from + 1) % 3
       const r = await lab.exec(site(from).hostNs, 'ping', [
@@ -246,9 +246,10 @@ describe('the real agent through the real control plane (3 sites x 2 uplinks)', 
     }
     const after = await Promise.all([0, 1, 2].map((i) => wgDevices(lab, site(i))))
     for (const i of [0, 1, 2]) {
-      const name = `${site(i).wgPrefix}0-0`
-      const b = counters(before[i] ?? [], name)
-      const a = counters(after[i] ?? [], name)
+      // Summed over every tunnel of the site: under load a BFD flap can move the default
+      // class off path 0-0 mid-burst, and the test is about the tunnels, not the path choice.
+      const b = totalCounters(before[i] ?? [])
+      const a = totalCounters(after[i] ?? [])
       // 20 x 1028-byte echo requests out and replies in, plus WireGuard overhead.
       expect(a.tx - b.tx).toBeGreaterThan(20n * 1028n)
       expect(a.rx - b.rx).toBeGreaterThan(20n * 1028n)
