@@ -219,6 +219,18 @@ describe('site traffic panel', () => {
     await expect.poll(() => panel.locator('.chart .uplot').count()).toBe(1)
     expect(await panel.locator('.u-legend .u-series').count()).toBe(4) // time + 3 classes
     expect(await panel.getByRole('figure', { name: 'Rate by class chart' }).count()).toBe(1)
+
+    // Over 7 days (hourly steps) the totals are the same traffic.
+    const hourly = page.waitForResponse(
+      (r) => r.url().includes('/traffic?') && r.url().includes('step=3600') && r.ok(),
+    )
+    await panel.getByLabel('Traffic time range').selectOption({ label: 'Last 7 days' })
+    await hourly
+    const voice = totalOf(CLASS_TRAFFIC.voice)
+    await expect
+      .poll(() => classes.locator('tr[data-traffic="voice"] td').allTextContents())
+      .toEqual([formatCount(voice.packets), formatBytes(voice.bytes), '1.8 %'])
+    await expect.poll(() => panel.locator('.chart .uplot').count()).toBe(1)
   })
 
   it('says so when a site reported no traffic', async () => {
