@@ -66,7 +66,10 @@ interface Props {
   onDone: (saved?: Policy) => void
 }
 
-/** Create or edit a policy: a match builder (which traffic) and an action (which path). */
+/**
+ * Create or edit a policy: a match builder (which traffic), an action (which path, SLA,
+ * predictive failover, balancing, FEC, compression) and its QoS shaping.
+ */
 export function PolicyForm({ policy, nextPriority, onDone }: Props) {
   const { api } = useSession()
   const m = (policy?.match ?? {}) as PolicyMatch
