@@ -9,10 +9,8 @@ import type { ClassTraffic } from '../../protocol/telemetry'
 import { isoTime } from '../api/common'
 import type { Db } from '../db/client'
 import { policies, trafficRollups } from '../db/schema'
-import { invalid } from '../errors'
 import type { Actor, ServiceContext } from './context'
-import type { MetricsQuery } from './paths'
-import { MAX_POINTS_PER_PATH } from './paths'
+import { type MetricsQuery, metricsStepMs } from './paths'
 import { findSiteRow } from './sites'
 
 const MINUTE = 60_000
@@ -59,16 +57,7 @@ export async function getSiteTraffic(
   query: MetricsQuery,
 ) {
   await findSiteRow(ctx.db, actor.orgId, siteId)
-  const step = query.stepSeconds * 1000
-  if (query.to <= query.from) throw invalid([{ path: 'to', message: 'must be after from' }])
-  if ((query.to - query.from) / step > MAX_POINTS_PER_PATH) {
-    throw invalid([
-      {
-        path: 'step',
-        message: `at most ${MAX_POINTS_PER_PATH} points per series: use a larger step`,
-      },
-    ])
-  }
+  const step = metricsStepMs(query, 'series')
   const rows = await ctx.db
     .select()
     .from(trafficRollups)

@@ -79,6 +79,25 @@ export interface MetricsQuery {
   stepSeconds: number
 }
 
+/**
+ * The step in ms of a rollup query, after checking its window: `to` after `from`, and at
+ * most MAX_POINTS_PER_PATH points per series (what one response may carry). `series` names
+ * the unit in the error ("path", "series").
+ */
+export function metricsStepMs(query: MetricsQuery, series: string): number {
+  const step = query.stepSeconds * 1000
+  if (query.to <= query.from) throw invalid([{ path: 'to', message: 'must be after from' }])
+  if ((query.to - query.from) / step > MAX_POINTS_PER_PATH) {
+    throw invalid([
+      {
+        path: 'step',
+        message: `at most ${MAX_POINTS_PER_PATH} points per ${series}: use a larger step`,
+      },
+    ])
+  }
+  return step
+}
+
 export async function getPathMetrics(
   ctx: ServiceContext,
   actor: Actor,
@@ -86,16 +105,7 @@ export async function getPathMetrics(
   query: MetricsQuery,
 ) {
   await findSiteRow(ctx.db, actor.orgId, siteId)
-  const step = query.stepSeconds * 1000
-  if (query.to <= query.from) throw invalid([{ path: 'to', message: 'must be after from' }])
-  if ((query.to - query.from) / step > MAX_POINTS_PER_PATH) {
-    throw invalid([
-      {
-        path: 'step',
-        message: `at most ${MAX_POINTS_PER_PATH} points per path: use a larger step`,
-      },
-    ])
-  }
+  const step = metricsStepMs(query, 'path')
   const rows = await ctx.db
     .select()
     .from(pathRollups)
