@@ -114,7 +114,6 @@ export class TunnelReceivePath {
   }
 
   #newReceiver(peer: OptimizerPeer): OptimizerReceiver {
-    const sources = this.#sourcePrefixes.get(peer.siteId)
     const drops = this.#o.drops
     const metrics = this.#o.metrics()
     return new OptimizerReceiver({
@@ -124,7 +123,10 @@ export class TunnelReceivePath {
       pathLabel: `${peer.siteId}/in`,
       deliver: (ip) => {
         const src = ipv4Source(ip)
-        // The plain tunnel accepts from a peer only its allowed IPs; so does this one.
+        // The plain tunnel accepts from a peer only its allowed IPs; so does this one. Looked up
+        // per packet, not kept from the receiver's creation: a reconfig may change the peer's
+        // prefixes while it stays connected (setPeers rebuilds the tables, the receiver stays).
+        const sources = this.#sourcePrefixes.get(peer.siteId)
         if (src === undefined || !sources?.lookup(src)) {
           drops.spoofed_source++
           return

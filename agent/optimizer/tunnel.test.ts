@@ -269,6 +269,34 @@ describe('OptimizerTunnel', () => {
     await left.tunnel.close()
   })
 
+  it("checks rebuilt packets against the peer's prefixes of the last reconfig", async () => {
+    const left = tunnelFor(pathView([]))
+    await left.tunnel.reconfig(a)
+    const sender = tunnelFor(pathView([decision('default', 'site_a', [0, 0])]))
+    await sender.tunnel.reconfig(b)
+    const send = (src: string) => {
+      const before = sender.sockets.sent.length
+      sender.devices.tuns.get('pwo0')?.onPacket?.(ipv4(src, '10.1.0.5'))
+      const datagram = sender.sockets.sent[before]?.datagram
+      expect(datagram).toBeDefined()
+      left.tunnel.acceptDatagram(datagram ?? new Uint8Array(), '127.0.0.2', 40000)
+    }
+    // The peer's receiver is made with its first prefix list...
+    send('10.2.0.7')
+    expect(left.devices.tuns.get('pwor')?.written).toHaveLength(1)
+    // ...and the peer, still connected, moves to another prefix.
+    await left.tunnel.reconfig(
+      site('site_a', '127.0.0.1', '10.1.0.0/16', ['site_b', '127.0.0.2', '10.9.0.0/16']),
+    )
+    send('10.2.0.8')
+    expect(left.tunnel.drops.spoofed_source).toBe(1)
+    send('10.9.0.8')
+    expect(left.devices.tuns.get('pwor')?.written).toHaveLength(2)
+    expect(left.tunnel.drops.spoofed_source).toBe(1)
+    await sender.tunnel.close()
+    await left.tunnel.close()
+  })
+
   it('keeps the last path while no path is up, as the kernel keeps the last route', async () => {
     const view = { ...pathView([decision('pol_voice', 'site_b', [1, 0])]) }
     const left = tunnelFor(view)
