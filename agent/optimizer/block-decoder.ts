@@ -9,6 +9,7 @@
  */
 import { OPTIMIZER_SHARD_PREFIX, type OptimizerPacket } from '../../protocol/optimizer'
 import { reedSolomon } from './codecs'
+import { JumpGuard } from './resync'
 import type { SlidingDecoderHost } from './sliding/decoder'
 import { BlockWindow } from './window'
 
@@ -48,7 +49,8 @@ interface OpenBlock {
 export class BlockDecoder {
   readonly #host: BlockDecoderHost
   readonly #config: BlockDecoderConfig
-  readonly #window: BlockWindow
+  #window: BlockWindow
+  readonly #jumps: JumpGuard
   /** Open blocks in arrival order (a Map keeps insertion order). */
   readonly #open = new Map<number, OpenBlock>()
 
@@ -56,6 +58,17 @@ export class BlockDecoder {
     this.#host = host
     this.#config = config
     this.#window = new BlockWindow(config.windowBlocks)
+    // Far jumps in block numbers are held until confirmed (resync.ts). Ahead: more than one
+    // window (128 blocks by default, hundreds to thousands of packets) past the newest. A longer
+    // gap is an outage, after which a real sender is confirmed within a few datagrams; a forged
+    // jump within the bound leaves the real stream's next blocks inside the window, so they are
+    // still taken. Behind: anything the window refuses, so that a sender restarted under the
+    // same id (blocks from 0 again) is confirmed as fast.
+    this.#jumps = new JumpGuard({
+      maxAhead: config.windowBlocks,
+      maxBehind: config.windowBlocks - 1,
+      tolerance: config.windowBlocks,
+    })
   }
 
   /** Blocks waiting for data or parity. */
@@ -65,6 +78,13 @@ export class BlockDecoder {
 
   /** A data or parity packet of this session. */
   push(p: OptimizerPacket, now: number): void {
+    const jump = this.#jumps.check(p.block, this.#window.top)
+    if (jump === 'held') {
+      // One far datagram must not move the window: the real stream would be out of it.
+      this.#host.drop('out_of_window')
+      return
+    }
+    if (jump === 'resync') this.#startOver()
     const verdict = this.#window.accept(p.block, p.index)
     if (verdict !== 'new') {
       this.#host.drop(verdict)
@@ -87,6 +107,13 @@ export class BlockDecoder {
   /** Gives up every open block (counted). */
   close(): void {
     for (const b of this.#open.values()) this.#giveUp(b)
+  }
+
+  /** A confirmed far jump: open blocks are given up (counted), the window starts afresh. */
+  #startOver(): void {
+    this.close()
+    this.#window = new BlockWindow(this.#config.windowBlocks)
+    this.#host.resynced()
   }
 
   #onData(p: OptimizerPacket, now: number): void {

@@ -80,6 +80,9 @@ export class OptimizerReceiver {
     unusedRepair: () => {
       this.stats.unusedParity++
     },
+    resynced: () => {
+      this.stats.resyncs++
+    },
   }
 
   constructor(config: OptimizerReceiverConfig) {

@@ -61,6 +61,11 @@ export interface ReceiverStats {
   /** Parity that arrived after its block was complete or given up (harmless). */
   unusedParity: number
   /**
+   * Times a session's numbers jumped far and the decoder started over there, confirmed by
+   * consecutive datagrams (a long outage, or a sender restarted under the same id; resync.ts).
+   */
+  resyncs: number
+  /**
    * Wait of recovered packets: from when the packet should have arrived (its predecessor in the
    * block did, or the block's first datagram) until it was rebuilt; sum and max, ms.
    */
@@ -79,6 +84,7 @@ export function emptyReceiverStats(): ReceiverStats {
     unrecoverableBlocks: 0,
     unrecoveredPackets: 0,
     unusedParity: 0,
+    resyncs: 0,
     recoveryWaitMsSum: 0,
     recoveryWaitMsMax: 0,
     drops: emptyDrops(),

@@ -13,6 +13,7 @@
 import { OPTIMIZER_SHARD_PREFIX, type OptimizerDropReason } from '../../../protocol/optimizer'
 import { linearCombination } from '../../../wasm/fec'
 import { mul } from '../../../wasm/fec/gf256'
+import { JumpGuard } from '../resync'
 import { BlockWindow } from '../window'
 import { repairCoefficients } from './coefficients'
 import { solve } from './elimination'
@@ -30,6 +31,8 @@ export interface SlidingDecoderHost {
   lost(packets: number): void
   /** A repair that had nothing to rebuild (or could no longer help). */
   unusedRepair(): void
+  /** The session's numbers jumped far, confirmed: the decoder started over there (resync.ts). */
+  resynced(): void
 }
 
 export interface SlidingDecoderConfig {
@@ -73,7 +76,8 @@ export class SlidingDecoder {
   readonly #unknown = new Map<number, number>()
   #equations: PendingEquation[] = []
   /** Repairs seen, by their window's last ESI (unique per repair), as 64-ESI "blocks". */
-  readonly #repairs: BlockWindow
+  #repairs: BlockWindow
+  readonly #jumps: JumpGuard
   #top = -1
   #topAt = 0
 
@@ -88,7 +92,19 @@ export class SlidingDecoder {
     this.#state = new Uint8Array(this.horizon)
     this.#data = new Array(this.horizon).fill(undefined)
     this.#compressed = new Uint8Array(this.horizon)
-    this.#repairs = new BlockWindow(Math.ceil(this.horizon / 64) + 1)
+    this.#repairs = this.#newRepairWindow()
+    // Far jumps are held until confirmed (resync.ts). Ahead: more than one horizon past the
+    // newest ESI (256 by default, 8 encoding windows of 32). A longer gap is an outage, not loss
+    // the code could repair (nothing rebuilds a packet behind the horizon), and a real sender back
+    // from it is confirmed within a few packets; a forged jump within the bound leaves the real
+    // stream's next ESIs inside the horizon, so they are still taken. The bound also caps the
+    // loss one gap counts. Behind: anything the horizon refuses, so that a sender restarted under
+    // the same id (ESIs from 0 again) is confirmed as fast.
+    this.#jumps = new JumpGuard({
+      maxAhead: this.horizon,
+      maxBehind: this.horizon - 1,
+      tolerance: this.horizon,
+    })
   }
 
   /** Unknown packets still hoped for (tests, bounds). */
@@ -101,6 +117,7 @@ export class SlidingDecoder {
   }
 
   onSource(esi: number, payload: Uint8Array, compressed: boolean, now: number): void {
+    if (!this.#passesJumpGuard(esi)) return
     if (this.#behind(esi)) {
       this.#host.drop('out_of_window')
       return
@@ -123,6 +140,7 @@ export class SlidingDecoder {
 
   onRepair(first: number, count: number, payload: Uint8Array, now: number): void {
     const last = first + count - 1
+    if (!this.#passesJumpGuard(last)) return
     if (this.#behind(first)) {
       this.#host.drop('out_of_window')
       return
@@ -190,6 +208,38 @@ export class SlidingDecoder {
   /** Gives up every unknown (the receiver closes or forgets the session). */
   close(): void {
     for (const esi of [...this.#unknown.keys()]) this.#giveUp(esi)
+  }
+
+  /** False (dropped as out_of_window) for a far jump not yet confirmed; resyncs once it is. */
+  #passesJumpGuard(esi: number): boolean {
+    const verdict = this.#jumps.check(esi, this.#top)
+    if (verdict === 'held') {
+      this.#host.drop('out_of_window')
+      return false
+    }
+    if (verdict === 'resync') this.#startOver()
+    return true
+  }
+
+  /**
+   * Forgets the session's position: what was still hoped for is given up (counted), and the next
+   * packet is taken as the first. The gap itself is not counted as loss: an outage and a restart
+   * look the same here, and its size may be anything up to 2^32.
+   */
+  #startOver(): void {
+    this.close()
+    this.#equations = []
+    this.#tag.fill(-1)
+    this.#state.fill(0)
+    this.#data.fill(undefined)
+    this.#compressed.fill(0)
+    this.#repairs = this.#newRepairWindow()
+    this.#top = -1
+    this.#host.resynced()
+  }
+
+  #newRepairWindow(): BlockWindow {
+    return new BlockWindow(Math.ceil(this.horizon / 64) + 1)
   }
 
   #behind(esi: number): boolean {
