@@ -24,6 +24,22 @@ const f = (x: number | null, digits = 2) => (x === null ? 'n/a' : x.toFixed(digi
 const row = (name: string, m: Metrics) =>
   `| ${name} | ${f(m.precision)} | ${f(m.recall)} | ${f(m.recallPrecursor)} | ${f(m.prAuc, 3)} | ${f(m.medianLeadS, 1)} | ${f(m.medianDetectionS, 1)} | ${f(m.falseAlarmsPerPathHour)} |`
 
+function warmup(model: ModelJson): string {
+  const w = model.testWarmup
+  const ramp = model.warmupRamp
+  const events = w
+    ? `${w.predictedPrecursor} of ${w.precursorFailures} precursor failures starting there predicted (recall ${f(w.recallPrecursor)}, median lead ${f(w.medianLeadS, 1)} s), ${w.predicted} of ${w.events} events overall.`
+    : 'not measured.'
+  const probe = ramp
+    ? ` A lab-like queue build-up (30 -> 270 ms in 6 s, then a cut; models/evaluate/warmup.ts) scores, 2 s before the cut, P ${Object.entries(
+        ramp,
+      )
+        .map(([at, p]) => `${p.toFixed(3)} when it starts ${at} after start`)
+        .join(', ')}.`
+    : ''
+  return `${events}${probe}`
+}
+
 export function writeModelCard(path: string, c: CardInput): void {
   const { model, summary, manifest } = c
   const s = summary.splits
@@ -43,7 +59,7 @@ by hand (models/card.ts).
 | output | \`${model.output}\` float32 [batch] |
 | architecture | MLP ${model.featureCount} -> ${hidden} -> 1, ReLU, sigmoid; torch 1.13, ONNX opset 13 |
 | alarm threshold | ${model.threshold} (lowest with <= ${c.maxFaVal} false alarms per path-hour on validation) |
-| training | seed ${String(c.training['seed'])}, BCE with positive weight ${String(c.training['pos_weight'])}, best epoch ${String(c.training['best_epoch'])} by validation loss |
+| training | seed ${String(c.training['seed'])}, BCE with positive weight ${String(c.training['pos_weight'])}, Adam weight decay ${String(c.training['weight_decay'] ?? 0)}, best epoch ${String(c.training['best_epoch'])} by validation loss |
 
 ## Data
 
@@ -69,7 +85,9 @@ ${model.featureCount} bounded features from one TypeScript module shared with th
 (\`agent/predict/features.ts\`): per 1 s / 10 s / 60 s window the loss ratio, mean loss-burst
 length, RTT mean, std, p50, p90, least-squares slope, jitter (mean |delta RTT|) and reply count;
 the RTT rise over the path's own 60 s baseline; the current loss run; time since the last loss,
-the last reply and the last BFD change; BFD state and flaps over 10 s / 60 s.
+the last reply and the last BFD change; BFD state and flaps over 10 s / 60 s; how much of the
+60 s window the path's history fills (reply counts are scaled by the history available, so a
+path that just started does not look like one back from an outage).
 
 ## Metrics on the test split
 
@@ -89,6 +107,9 @@ Test events: ${model.test.events} (${model.test.precursorFailures} precursor fai
 ${model.test.predictedPrecursor}); ${model.test.episodes} alarm episodes, ${model.test.falseAlarms} false, over
 ${f(model.test.pathHours, 1)} scored path-hours. Validation at the chosen threshold: precursor
 recall ${f(c.validation.recallPrecursor)}, ${f(c.validation.falseAlarmsPerPathHour)} false alarms per path-hour.
+
+Warm-up (the first minute of a trace, windows still filling: a path that just came up or an
+agent that just restarted): ${warmup(model)}
 
 ## Limits
 

@@ -25,7 +25,12 @@ describe('training export', () => {
       traces: 5,
       valFraction: 0.2,
       testFraction: 0.2,
-      generator: { durationMs: 150_000, probeIntervalMs: 50, cleanProbability: 0 },
+      generator: {
+        durationMs: 150_000,
+        probeIntervalMs: 50,
+        cleanProbability: 0,
+        earlyProbability: 0.5,
+      },
     })
     const { summary } = exportDataset(traces, manifest, out)
     expect(summary.splits.train.traces).toHaveLength(3)

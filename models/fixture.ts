@@ -22,6 +22,7 @@ export const FIXTURE_GENERATOR: GeneratorOptions = {
   durationMs: 240_000,
   probeIntervalMs: 50,
   cleanProbability: 0,
+  earlyProbability: 0.5,
 }
 export const FIXTURE_TRACES = [
   { name: 'fixture-a', seed: 101 },

@@ -4,14 +4,15 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FEATURE_COUNT, FEATURE_NAMES } from '../agent/predict/features'
 import { INPUT_NAME, loadSession, OUTPUT_NAME, predict } from './evaluate/score'
+import { queueRampTrace, RAMP_MS } from './evaluate/warmup'
 import { everyNthRow, type FixtureJson, type OutputsJson } from './fixture'
 import { readTrace } from './trace/format'
 import { readNpyFloat32 } from './trace/npy'
 import { replayTrace } from './trace/replay'
-import type { ModelJson } from './train'
+import { MODEL_NAME, type ModelJson } from './train'
 
 const here = import.meta.dirname
-const modelDir = join(here, 'pathfail-mlp-v1')
+const modelDir = join(here, MODEL_NAME)
 const fixtureDir = join(here, 'fixtures')
 const model = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as ModelJson
 const fixture = JSON.parse(readFileSync(join(fixtureDir, 'fixture.json'), 'utf8')) as FixtureJson
@@ -64,5 +65,23 @@ describe('shipped model and training export', () => {
     // The fixed inputs span the range: some alarm, some do not.
     expect(Math.max(...got)).toBeGreaterThan(model.threshold * 0.8)
     expect(Math.min(...got)).toBeLessThan(0.05)
+  })
+
+  it('is not blind while its windows fill: a queue build-up 10 s after start is flagged early', async () => {
+    // pathfail-mlp-v1 scored this ramp P 0.000 up to the cut at 10 s and 20 s after start
+    // (it had never seen a precursor on a filling 60 s window), 0.96 a minute later.
+    const session = await loadSession(join(modelDir, model.file))
+    for (const atMs of [10_000, 20_000, 120_000]) {
+      const replay = replayTrace(queueRampTrace(atMs))
+      const scores = await predict(session, replay.features, replay.ticks.length)
+      const cutAt = atMs + RAMP_MS
+      const first = replay.ticks.findIndex((t, k) => t > atMs && scores[k]! >= model.threshold)
+      expect(first, `ramp at ${atMs} ms never alarmed`).toBeGreaterThanOrEqual(0)
+      // At least a second before the cut: time for the decision engine to move the class.
+      expect(cutAt - replay.ticks[first]!, `ramp at ${atMs} ms`).toBeGreaterThanOrEqual(1_000)
+      // And no alarm on the clean stretch before the ramp, fresh as the path is.
+      const before = replay.ticks.findIndex((t, k) => t <= atMs && scores[k]! >= model.threshold)
+      expect(before).toBe(-1)
+    }
   })
 })

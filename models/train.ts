@@ -21,14 +21,15 @@ import { FEATURE_COUNT, FEATURE_NAMES } from '../agent/predict/features.ts'
 import { writeModelCard } from './card.ts'
 import { reactiveBaseline, thresholdBaseline } from './evaluate/baselines.ts'
 import { evaluate, type Metrics, pickThreshold } from './evaluate/metrics.ts'
-import { INPUT_NAME, loadSession, OUTPUT_NAME, scoreReplays } from './evaluate/score.ts'
+import { INPUT_NAME, loadSession, OUTPUT_NAME, predict, scoreReplays } from './evaluate/score.ts'
+import { queueRampTrace, RAMP_MS, warmupMetrics } from './evaluate/warmup.ts'
 import { exportDataset } from './export.ts'
 import { writeFixtures } from './fixture.ts'
 import { DEFAULT_DATASET, generateDataset, type Manifest } from './generate/dataset.ts'
 import { listTraces } from './trace/format.ts'
-import { DEFAULT_HORIZON_MS, DEFAULT_TICK_MS } from './trace/replay.ts'
+import { DEFAULT_HORIZON_MS, DEFAULT_TICK_MS, replayTrace } from './trace/replay.ts'
 
-export const MODEL_NAME = 'pathfail-mlp-v1'
+export const MODEL_NAME = 'pathfail-mlp-v2'
 /** Validation target, under the 1 per path-hour goal to leave room for test-set variance. */
 export const MAX_FA_VAL = 0.8
 
@@ -55,6 +56,27 @@ export interface ModelJson {
   threshold: number
   trainedBy: string
   test: Metrics
+  /** The test metrics over events starting in a trace's first minute (recall figures only). */
+  testWarmup?: Metrics
+  /** P 4 s into the lab-like queue build-up (models/evaluate/warmup.ts) placed at N s. */
+  warmupRamp?: Record<string, number>
+}
+
+/** Where the ramp probe is placed (s after start): warming up, and warm for comparison. */
+export const RAMP_PROBE_AT_S = [10, 20, 30, 120] as const
+
+/** P at 4 s into a queue build-up placed at each of RAMP_PROBE_AT_S, 2 s before its cut. */
+export async function scoreRampProbe(
+  session: Awaited<ReturnType<typeof loadSession>>,
+): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  for (const atS of RAMP_PROBE_AT_S) {
+    const replay = replayTrace(queueRampTrace(atS * 1000))
+    const k = replay.ticks.findIndex((t) => t >= atS * 1000 + RAMP_MS - 2_000)
+    const row = replay.features.subarray(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT)
+    out[`${atS}s`] = Math.round((await predict(session, row, 1))[0]! * 1e4) / 1e4
+  }
+  return out
 }
 
 /**
@@ -117,7 +139,8 @@ async function main(): Promise<void> {
   const chosen = pickThreshold(val, DEFAULT_HORIZON_MS, MAX_FA_VAL)
   log(`threshold ${chosen.threshold.toFixed(4)} on validation: ${JSON.stringify(chosen)}`)
   const testReplays = kept.test ?? []
-  const test = evaluate(await scoreReplays(session, testReplays), {
+  const testScored = await scoreReplays(session, testReplays)
+  const test = evaluate(testScored, {
     threshold: chosen.threshold,
     horizonMs: DEFAULT_HORIZON_MS,
   })
@@ -129,7 +152,14 @@ async function main(): Promise<void> {
     threshold: 0.5,
     horizonMs: DEFAULT_HORIZON_MS,
   })
+  const testWarmup = warmupMetrics(testScored, {
+    threshold: chosen.threshold,
+    horizonMs: DEFAULT_HORIZON_MS,
+  })
+  const warmupRamp = await scoreRampProbe(session)
   log(`test: ${JSON.stringify(test)}`)
+  log(`test, warm-up events: ${JSON.stringify(testWarmup)}`)
+  log(`queue ramp P 2 s before the cut, by ramp start: ${JSON.stringify(warmupRamp)}`)
   log(`reactive: ${JSON.stringify(reactive)}`)
   log(`thresholds: ${JSON.stringify(thresholds)}`)
 
@@ -146,6 +176,8 @@ async function main(): Promise<void> {
     threshold: Math.round(chosen.threshold * 1e6) / 1e6,
     trainedBy: 'npm run models:train',
     test,
+    testWarmup,
+    warmupRamp,
   }
   writeFileSync(join(modelDir, 'model.json'), `${JSON.stringify(model, null, 2)}\n`)
   const training = JSON.parse(readFileSync(trainLog, 'utf8')) as Record<string, unknown>

@@ -35,7 +35,42 @@ describe('PathFeatureWindow', () => {
     expect(FEATURE_COUNT).toBe(FEATURE_NAMES.length)
     expect(new Set(FEATURE_NAMES).size).toBe(FEATURE_COUNT)
     expect(FEATURE_NAMES[0]).toBe('loss_ratio_1s')
-    expect(FEATURE_NAMES.at(-1)).toBe('since_last_bfd_change')
+    expect(FEATURE_NAMES.at(-1)).toBe('history_filled')
+  })
+
+  it('scales reply counts by the history available while the windows fill', () => {
+    // 15 s after the first probe (a fresh agent) with every probe answered: the reply counts
+    // read as full, as they would a minute later, and only history_filled tells them apart.
+    const fresh = new PathFeatureWindow()
+    for (let i = 0; i <= 300; i++) fresh.addProbe({ tMs: 1_000 + i * 50, seq: i, rttMs: 30 })
+    const early = new Float32Array(FEATURE_COUNT)
+    fresh.writeFeatures(16_000, early)
+    expect(feature(early, 'replies_60s')).toBeGreaterThan(0.95)
+    expect(feature(early, 'replies_10s')).toBeGreaterThan(0.95)
+    expect(feature(early, 'history_filled')).toBeCloseTo(0.25, 3)
+    // Half the probes lost in the same 15 s: the counts halve, they are not padded up.
+    const lossy = new PathFeatureWindow()
+    for (let i = 0; i <= 300; i++)
+      lossy.addProbe({ tMs: 1_000 + i * 50, seq: i, rttMs: i % 2 ? null : 30 })
+    const half = new Float32Array(FEATURE_COUNT)
+    lossy.writeFeatures(16_000, half)
+    expect(feature(half, 'replies_60s')).toBeGreaterThan(0.45)
+    expect(feature(half, 'replies_60s')).toBeLessThan(0.55)
+    // A path back from a 40 s outage keeps its history: few replies in 60 s stay few.
+    const back = new PathFeatureWindow()
+    for (let i = 0; i <= 2_000; i++) {
+      const t = i * 50
+      back.addProbe({ tMs: t, seq: i, rttMs: t > 50_000 && t < 90_000 ? null : 30 })
+    }
+    const after = new Float32Array(FEATURE_COUNT)
+    back.writeFeatures(100_000, after)
+    expect(feature(after, 'history_filled')).toBe(1)
+    expect(feature(after, 'replies_60s')).toBeLessThan(0.4)
+    // Nothing heard yet: no history, nothing divided by zero.
+    const none = new Float32Array(FEATURE_COUNT).fill(Number.NaN)
+    new PathFeatureWindow().writeFeatures(5_000, none)
+    expect(feature(none, 'history_filled')).toBe(0)
+    expect(none.every((v) => Number.isFinite(v))).toBe(true)
   })
 
   it('sees a clean, flat path as clean', () => {

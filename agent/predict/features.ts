@@ -59,6 +59,7 @@ const GLOBAL = [
   'bfd_flaps_10s',
   'bfd_flaps_60s',
   'since_last_bfd_change',
+  'history_filled',
 ] as const
 
 export const FEATURE_NAMES: readonly string[] = Object.freeze([
@@ -161,6 +162,8 @@ export class PathFeatureWindow {
   #tail = 0
   readonly #windows = WINDOWS.map((w) => new WindowSums(w.ms))
 
+  /** When the first outcome was added: how much history the windows can hold (warm-up). */
+  #firstAt = Number.NaN
   #lastReplyRtt = Number.NaN
   #lastReplyAt = Number.NEGATIVE_INFINITY
   #lastLossAt = Number.NEGATIVE_INFINITY
@@ -180,6 +183,7 @@ export class PathFeatureWindow {
   addProbe(sample: ProbeSample): void {
     const t = sample.tMs
     const lost = sample.rttMs === null || !Number.isFinite(sample.rttMs)
+    if (Number.isNaN(this.#firstAt)) this.#firstAt = t
     const r = lost ? Number.NaN : Math.max(0, sample.rttMs as number)
     if (this.#tail - this.#head === this.#cap) this.#grow()
     const i = this.#tail & this.#mask
@@ -233,6 +237,11 @@ export class PathFeatureWindow {
     let p90_1 = Number.NaN
     let p50_60 = Number.NaN
     let p10_60 = Number.NaN
+    // After a start the windows are still filling: a reply count is scaled by the probes the
+    // history could hold, not the full window's, or a fresh path with every probe answered
+    // looks like one that just came back from an outage (pathfail-mlp-v1 scored a queue
+    // build-up 10 s after start at P 0.000 for that reason alone).
+    const historyMs = Number.isNaN(this.#firstAt) ? 0 : Math.max(0, nowMs - this.#firstAt)
     for (let wi = 0; wi < this.#windows.length; wi++) {
       const w = this.#windows[wi]!
       const n = w.count
@@ -259,7 +268,7 @@ export class PathFeatureWindow {
       out[k++] = scaleMs(p90)
       out[k++] = Math.tanh(this.#slopeMsPerS(w, m) / 20)
       out[k++] = w.jitN === 0 ? 0 : scaleMs(w.sumJit / w.jitN)
-      out[k++] = scaleCount(m, (w.ms / 1000) * 20)
+      out[k++] = scaleCount(m, Math.max(1, (Math.min(w.ms, historyMs) / 1000) * 20))
       if (wi === 0) {
         mean1 = mean
         p90_1 = p90
@@ -283,6 +292,9 @@ export class PathFeatureWindow {
     out[k++] = scaleCount(this.#bfdFlaps(nowMs, 60_000), 5)
     const lastBfd = this.#bfdT.length === 0 ? Number.NEGATIVE_INFINITY : this.#bfdT.at(-1)!
     out[k++] = scaleSince(nowMs - lastBfd)
+    // How much of the longest window the history fills (0 at start, 1 from 60 s): lets the
+    // model read the 60 s statistics of a fresh path for what they are.
+    out[k++] = Math.min(1, historyMs / LONGEST_WINDOW_MS)
   }
 
   #percentiles(w: WindowSums, m: number): [number, number, number] {

@@ -20,7 +20,9 @@ export function shippedModel(): ShippedModel {
   const dirs = readdirSync(MODELS_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(MODELS_DIR, d.name, 'model.onnx')))
     .map((d) => join(MODELS_DIR, d.name))
-  const dir = dirs[0]
+    // The newest version, as the control plane serves by default (worker/node-models.ts).
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+  const dir = dirs.at(-1)
   if (!dir) throw new Error(`no shipped model under ${MODELS_DIR} (npm run models:train)`)
   const manifest = parseManifest(
     JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')),

@@ -27,12 +27,19 @@ export interface GeneratorOptions {
   probeIntervalMs: number
   /** Probability that a trace has no incident at all (false-alarm material). */
   cleanProbability: number
+  /**
+   * Probability that a trace with incidents gets its first one after only 5-15 s of history
+   * (the path just came up, the agent just restarted): its windows are still filling, and a
+   * model that never saw such ticks is blind for a minute after every restart.
+   */
+  earlyProbability: number
 }
 
 export const DEFAULT_GENERATOR_OPTIONS: GeneratorOptions = {
   durationMs: 15 * 60_000,
   probeIntervalMs: 50,
   cleanProbability: 0.25,
+  earlyProbability: 0.4,
 }
 
 /** The labelling rules (README "Labels"). */
@@ -287,7 +294,9 @@ export function generateTrace(
 
   const incidents: Incident[] = []
   if (!rng.chance(options.cleanProbability)) {
-    let t = 90_000 + rng.uniform(0, 120_000)
+    let t = rng.chance(options.earlyProbability)
+      ? rng.uniform(5_000, 15_000)
+      : 90_000 + rng.uniform(0, 120_000)
     while (t < durationMs - 60_000) {
       const kind = pickKind(rng)
       const end = paintIncident(kind, t, base, tl, rng)
