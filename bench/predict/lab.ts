@@ -41,11 +41,13 @@ const QUEUE_LIMIT_MS = 2_000
 const PRE_MS = 2_000
 const CUT_AFTER_MS = Number(process.env.PREDICT_LAB_CUT_AFTER_MS ?? 4_500)
 /**
- * History the paths need before the first run: the model reads 60 s windows, and a path whose
- * window is still filling, or whose BFD came up less than 60 s ago, scores low whatever its
- * RTT does (measured: P <= 0.35 on a ramp to 270 ms 15 s after start, 0.9975 later).
+ * History the paths get (from BFD Up) before the first run. pathfail-mlp-v1 needed the full
+ * 60 s window (P <= 0.35 on a ramp to 270 ms 15 s after start, 0.9975 a minute later: it had
+ * never seen a filling window with a precursor); pathfail-mlp-v2 trained on incidents 5-15 s
+ * after start and reads partial windows, so 15 s is enough: a clean baseline for the ramp to
+ * rise over (PREDICT_LAB_HISTORY_MS overrides, to measure other warm-up lengths).
  */
-const HISTORY_MS = 65_000
+const HISTORY_MS = Number(process.env.PREDICT_LAB_HISTORY_MS ?? 15_000)
 const POST_MS = 2_500
 /** The policy's table: the first (only) policy class gets classTableBase + 0. */
 const CLASS_TABLE = 7300
@@ -64,6 +66,8 @@ export interface PredictiveRun {
   lost: number
   sent: number
   maxGapMs: number
+  /** ms from the last BFD Up on site 0 (the newest path's start) to the ramp start. */
+  historyMs: number
   /** ms from the start of the ramp to the class's move (null: it never moved). */
   movedAfterMs: number | null
   moveReason: string | null
@@ -237,6 +241,7 @@ export async function measurePredictiveLab(
         lost: result.lost,
         sent: result.sent,
         maxGapMs: Math.round(result.maxGapMs * 10) / 10,
+        historyMs: rampAt - lastUp,
         movedAfterMs: move ? Number(move.time) - rampAt : null,
         moveReason: move ? String(move.reason) : null,
         firstFlagAfterMs: firstFlag,
@@ -308,6 +313,7 @@ export async function measurePredictiveLab(
         tbfRateKbit: RATE_KBIT,
         floodKbit: FLOOD_KBIT,
         cutAfterMs: CUT_AFTER_MS,
+        historyBeforeFirstRunMs: HISTORY_MS,
         bfd: '100 ms x 3 (the control plane default)',
         classSla: { maxLossPct: 1 },
         precursor: PRECURSOR,
