@@ -58,14 +58,14 @@ export class BlockDecoder {
     this.#host = host
     this.#config = config
     this.#window = new BlockWindow(config.windowBlocks)
-    // Far jumps in block numbers are held until confirmed (resync.ts). Ahead: more than one
-    // window (128 blocks by default, hundreds to thousands of packets) past the newest. A longer
-    // gap is an outage, after which a real sender is confirmed within a few datagrams; a forged
-    // jump within the bound leaves the real stream's next blocks inside the window, so they are
-    // still taken. Behind: anything the window refuses, so that a sender restarted under the
+    // Far jumps in block numbers are held until confirmed (resync.ts). Ahead: a window or more
+    // (128 blocks by default, hundreds to thousands of packets) past the newest. A longer gap is
+    // an outage, after which a real sender is confirmed within a few datagrams; a forged jump
+    // within the bound leaves the real stream's newest and next blocks inside the window, so
+    // they are still taken. Behind: anything the window refuses, so that a sender restarted under the
     // same id (blocks from 0 again) is confirmed as fast.
     this.#jumps = new JumpGuard({
-      maxAhead: config.windowBlocks,
+      maxAhead: config.windowBlocks - 1,
       maxBehind: config.windowBlocks - 1,
       tolerance: config.windowBlocks,
     })

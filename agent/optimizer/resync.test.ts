@@ -87,6 +87,24 @@ describe.each(['sliding', 'block'] as const)('%s code: far jumps', (code) => {
     expect(rx.stats.unrecoveredPackets).toBe(0)
   })
 
+  it('a datagram as far ahead as the bound allows still leaves the current numbers in', () => {
+    const { rx, delivered, sender } = link(code)
+    const { send } = sender()
+    // The most the window moves for one datagram: horizon - 1 ESIs, window - 1 blocks.
+    const bound = code === 'sliding' ? 255 : 127
+    const wire = send(0, 200)
+    for (const [i, d] of wire.entries()) {
+      rx.push(d)
+      if (i === 101) {
+        const own = new DataView(d.buffer, d.byteOffset, d.byteLength).getUint32(12)
+        rx.push(renumbered(d, own + bound))
+      }
+    }
+    // At most the one real packet that the forged one's number and index take.
+    expect(delivered.length).toBeGreaterThanOrEqual(199)
+    expect(rx.stats.resyncs).toBe(0)
+  })
+
   it('a forged far datagram of each type in turn costs the real stream nothing', () => {
     const { rx, delivered, sender } = link(code)
     const { send } = sender()

@@ -93,15 +93,15 @@ export class SlidingDecoder {
     this.#data = new Array(this.horizon).fill(undefined)
     this.#compressed = new Uint8Array(this.horizon)
     this.#repairs = this.#newRepairWindow()
-    // Far jumps are held until confirmed (resync.ts). Ahead: more than one horizon past the
-    // newest ESI (256 by default, 8 encoding windows of 32). A longer gap is an outage, not loss
-    // the code could repair (nothing rebuilds a packet behind the horizon), and a real sender back
+    // Far jumps are held until confirmed (resync.ts). Ahead: a horizon or more past the newest
+    // ESI (256 by default, 8 encoding windows of 32). A longer gap is an outage, not loss the
+    // code could repair (nothing rebuilds a packet behind the horizon), and a real sender back
     // from it is confirmed within a few packets; a forged jump within the bound leaves the real
-    // stream's next ESIs inside the horizon, so they are still taken. The bound also caps the
+    // stream's newest and next ESIs inside the horizon, so they are still taken. The bound also caps the
     // loss one gap counts. Behind: anything the horizon refuses, so that a sender restarted under
     // the same id (ESIs from 0 again) is confirmed as fast.
     this.#jumps = new JumpGuard({
-      maxAhead: this.horizon,
+      maxAhead: this.horizon - 1,
       maxBehind: this.horizon - 1,
       tolerance: this.horizon,
     })
