@@ -40,6 +40,7 @@ describe('optimizer metrics', () => {
       1,
     )
     expect(value(text, 'patronus_agent_wanopt_recovery_wait_seconds_count{path="lte"}')).toBe(1)
+    expect(value(text, 'patronus_agent_wanopt_resyncs_total{path="lte"}')).toBe(0)
     tx.close()
     rx.close()
     text = await registry.metrics()

@@ -95,6 +95,11 @@ export class OptimizerMetrics {
       'IP packets known lost in unrecoverable blocks',
       (s) => s.unrecoveredPackets,
     )
+    receiverCounter(
+      'resyncs_total',
+      'Sessions started over at a far sequence number confirmed by 3 datagrams in a row',
+      (s) => s.resyncs,
+    )
     new Counter({
       name: `${OPTIMIZER_METRIC_PREFIX}dropped_total`,
       help: 'Optimizer datagrams dropped, by reason',
