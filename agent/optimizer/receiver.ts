@@ -5,7 +5,7 @@
  * source and repair packets; a sender may use either code. Packets are delivered the moment
  * they arrive (decompressed if flagged) or are rebuilt. Every datagram that is malformed,
  * truncated, a duplicate (a replay inside the window), out of the window (a replay or a
- * straggler older than it) or inconsistent with its block is dropped and counted by reason;
+ * straggler older than it, or a far jump ahead not yet confirmed: resync.ts) or inconsistent with its block is dropped and counted by reason;
  * nothing in a datagram can make this throw. Memory is bounded: at most `maxSessions` sessions
  * (receiver-sessions.ts), each with a bounded state per code.
  * This class keeps what both codes share: the stats, the delivery and the session table.
