@@ -7,6 +7,7 @@
  * site.
  */
 import { z } from 'zod'
+import { endpointSchema } from './endpoint'
 import { policyActionSchema, policyMatchSchema } from './policy'
 
 export const publicKeySchema = z
@@ -18,8 +19,11 @@ export const enrollmentTokenPattern = /^pet_[A-Za-z0-9_-]{43}$/
 export const uplinkClaimSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/),
   interface: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/),
-  /** host:port other sites reach this uplink at (public address, or lab address). */
-  endpoint: z.string().max(270).optional(),
+  /**
+   * host:port other sites reach this uplink at (public address, or lab address). The same
+   * grammar as the operator's uplink API: the dashboard prints it in a root command line.
+   */
+  endpoint: endpointSchema.optional(),
 })
 
 export const enrollRequestSchema = z.strictObject({

@@ -20,7 +20,9 @@ export const enrollmentRecordSchema = z.object({
   hostname: z.string(),
   identityPublicKey: publicKeySchema,
   wireguardPublicKey: publicKeySchema,
-  uplinks: z.array(uplinkClaimSchema),
+  // Read leniently: a record written before endpoints had one grammar (issue 16) may hold an
+  // endpoint the server would refuse today, and must not stop an enrolled agent starting.
+  uplinks: z.array(uplinkClaimSchema.extend({ endpoint: z.string().max(270).optional() })),
 })
 
 export type EnrollmentRecord = z.infer<typeof enrollmentRecordSchema>

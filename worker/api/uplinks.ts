@@ -1,18 +1,6 @@
 import { z } from '@hono/zod-openapi'
+import { endpointSchema } from '../../protocol/endpoint'
 import { nameSchema } from './common'
-
-/** host:port with an IPv4 address, a [bracketed] IPv6 address or a DNS name. */
-export const endpointSchema = z
-  .string()
-  .max(270)
-  .regex(
-    /^(?:\[[0-9a-fA-F:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*):([0-9]{1,5})$/,
-    'expected host:port, e.g. 203.0.113.7:51820 or [2001:db8::7]:51820',
-  )
-  .refine((text) => {
-    const port = Number(text.slice(text.lastIndexOf(':') + 1))
-    return port >= 1 && port <= 65535
-  }, 'port must be 1-65535')
 
 /** A Linux interface name: at most 15 characters, no "/" or whitespace. */
 export const interfaceNameSchema = z
@@ -23,6 +11,7 @@ export const interfaceNameSchema = z
 const uplinkFields = {
   name: nameSchema,
   interface: interfaceNameSchema,
+  // One grammar with the agent's enrollment claim (protocol/endpoint.ts, issue 16).
   endpoint: endpointSchema.nullable().optional(),
   bandwidthMbps: z.number().int().positive().max(1_000_000).nullable().optional(),
   costPerGb: z.number().min(0).max(1_000_000).nullable().optional(),

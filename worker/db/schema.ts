@@ -189,7 +189,9 @@ export const enrollmentTokens = sqliteTable(
 
 /**
  * Agents: one active (not revoked) per site. Only public keys are stored: the identity
- * key verifies request signatures, the WireGuard key goes to peers.
+ * key verifies request signatures, the WireGuard key goes to peers. A WireGuard key
+ * belongs to at most one active agent (peers key their entries by it); a revoked agent's
+ * key may be enrolled again.
  */
 export const agents = sqliteTable(
   'agents',
@@ -214,6 +216,7 @@ export const agents = sqliteTable(
   },
   (t) => [
     uniqueIndex('agents_active_site_uq').on(t.siteId).where(sql`revoked_at IS NULL`),
+    uniqueIndex('agents_active_wg_key_uq').on(t.wireguardPublicKey).where(sql`revoked_at IS NULL`),
     index('agents_org_idx').on(t.orgId, t.id),
     index('agents_identity_idx').on(t.identityPublicKey),
   ],

@@ -6,6 +6,7 @@
  */
 import { and, asc, eq, isNull, ne } from 'drizzle-orm'
 import type { DesiredState, DesiredUplink, ModelRef } from '../../protocol/agent'
+import { splitEndpoint } from '../../protocol/endpoint'
 import type { PolicyAction, PolicyMatch } from '../../protocol/policy'
 import { PROTOCOL_VERSION } from '../../protocol/version'
 import type { Db } from '../db/client'
@@ -13,7 +14,6 @@ import { agents, orgs, policies, sites, uplinks } from '../db/schema'
 import { notFound } from '../errors'
 import type { AgentRow } from './agent-auth'
 import { AGENT_SETTINGS } from './agent-settings'
-import { splitEndpoint } from './enrollment'
 
 type UplinkRow = typeof uplinks.$inferSelect
 

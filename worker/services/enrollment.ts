@@ -10,6 +10,7 @@ import { newId } from '../../protocol/ids'
 import { PROTOCOL_VERSION } from '../../protocol/version'
 import { isoTime } from '../api/common'
 import type { EnrollmentTokenCreate } from '../api/enrollment'
+import { uniqueViolationMessage } from '../db/errors'
 import { agents, enrollmentTokens, orgs, sites, uplinks } from '../db/schema'
 import { conflict, notFound, ProblemError } from '../errors'
 import { recordAudit } from './audit'
@@ -22,6 +23,7 @@ import { findSiteRow } from './sites'
 import { createUplink } from './uplinks'
 
 type TokenRow = typeof enrollmentTokens.$inferSelect
+type Tx = Parameters<Parameters<ServiceContext['db']['transaction']>[0]>[0]
 
 const toTokenView = (row: TokenRow) => ({
   id: row.id,
@@ -109,24 +111,11 @@ function unusable(detail: string): ProblemError {
   return new ProblemError('enrollment-token-invalid', detail)
 }
 
-/** Splits "host:port" (or "[v6]:port"); the port becomes that uplink's first WireGuard port. */
-export function splitEndpoint(endpoint: string): { host: string; port: number } | undefined {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(endpoint)
-  const port = Number(match?.[3])
-  if (!match || port < 1 || port > 65535) return undefined
-  return { host: (match[1] ?? match[2])!, port }
-}
-
 export async function enroll(ctx: ServiceContext, request: EnrollRequest): Promise<EnrollResponse> {
   const now = ctx.clock.now()
   const tokenHash = await sha256Hex(request.token)
-  for (const [i, uplink] of request.uplinks.entries()) {
-    if (uplink.endpoint !== undefined && !splitEndpoint(uplink.endpoint)) {
-      throw new ProblemError('validation-failed', `uplinks.${i}.endpoint is not host:port`, {
-        errors: [{ path: `uplinks.${i}.endpoint`, message: 'expected host:port' }],
-      })
-    }
-  }
+  // Claimed uplink endpoints were validated by the route (protocol/endpoint.ts): a bad one
+  // is a 422 before any token is looked at.
   const { response, bumped } = await ctx.db.transaction(async (tx) => {
     const [token] = await tx
       .select()
@@ -168,16 +157,27 @@ export async function enroll(ctx: ServiceContext, request: EnrollRequest): Promi
       .update(agents)
       .set({ revokedAt: now })
       .where(and(eq(agents.siteId, site.id), isNull(agents.revokedAt)))
-    await tx.insert(agents).values({
-      id: agentId,
-      orgId: token.orgId,
-      siteId: site.id,
-      identityPublicKey: request.identityPublicKey,
-      wireguardPublicKey: request.wireguardPublicKey,
-      hostname: request.hostname,
-      agentVersion: request.agentVersion,
-      enrolledAt: now,
-    })
+    // Checked after the replacement above, so a site's own re-enrollment may keep its key.
+    await assertWireguardKeyFree(tx, request.wireguardPublicKey)
+    try {
+      await tx.insert(agents).values({
+        id: agentId,
+        orgId: token.orgId,
+        siteId: site.id,
+        identityPublicKey: request.identityPublicKey,
+        wireguardPublicKey: request.wireguardPublicKey,
+        hostname: request.hostname,
+        agentVersion: request.agentVersion,
+        enrolledAt: now,
+      })
+    } catch (error) {
+      // A unique index caught a concurrent enrollment that passed the checks above together
+      // with this one: a 409, never a 500.
+      const violation = uniqueViolationMessage(error)
+      if (violation === undefined) throw error
+      if (violation.includes('wireguard_public_key')) throw wireguardKeyTaken()
+      throw conflict('another enrollment changed this site at the same time; retry')
+    }
     await upsertClaimedUplinks(ctx, tx, actor, site.id, request.uplinks, now)
     await recordAudit(tx, actor, now, {
       action: 'agent.enrolled',
@@ -201,10 +201,29 @@ export async function enroll(ctx: ServiceContext, request: EnrollRequest): Promi
   return response
 }
 
+const wireguardKeyTaken = () =>
+  conflict('this WireGuard public key already belongs to an active agent', {
+    errors: [{ path: 'wireguardPublicKey', message: 'already in use by an active agent' }],
+  })
+
+/**
+ * A WireGuard public key identifies exactly one peer (issue 16, finding 3): with two
+ * active agents sharing one, every peer gets two entries with one key and traffic for one
+ * site goes to the other. The check is instance-wide, not per org: a key copied from
+ * another org's peer list is no more legitimate. Revoked agents' keys are free again.
+ */
+async function assertWireguardKeyFree(tx: Tx, key: string) {
+  const [holder] = await tx
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(eq(agents.wireguardPublicKey, key), isNull(agents.revokedAt)))
+  if (holder) throw wireguardKeyTaken()
+}
+
 /** The agent reports its uplinks: update those the operator already declared, add the rest. */
 async function upsertClaimedUplinks(
   ctx: ServiceContext,
-  tx: Parameters<Parameters<ServiceContext['db']['transaction']>[0]>[0],
+  tx: Tx,
   actor: Actor,
   siteId: string,
   claims: EnrollRequest['uplinks'],
