@@ -6,8 +6,10 @@
  * `<actor>.node.test.ts` files beside these.
  */
 import type { ApiTarget } from '../api/harness'
+import { anonymousSecurity } from './anonymous'
 import { viewerSecurity } from './viewer'
 
 export function securitySuites(target: () => ApiTarget) {
   viewerSecurity(target)
+  anonymousSecurity(target)
 }
