@@ -25,7 +25,7 @@ function markCytoscapeStylesheet() {
   marker.id = CYTOSCAPE_STYLESHEET_ID
   marker.name = 'cytoscape-stylesheet'
   marker.content = 'in styles.css'
-  document.head.append(marker)
+  document.head.appendChild(marker)
 }
 
 export function TopologyMap({ topology }: { topology: Topology }) {
