@@ -4,7 +4,6 @@
  * runtime it is on.
  */
 
-import { swaggerUI } from '@hono/swagger-ui'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { PROTOCOL_VERSION } from '../protocol/version'
@@ -14,11 +13,13 @@ import { requireApiToken } from './http/auth'
 import type { AppEnv } from './http/env'
 import { requireJsonBody, viewersReadOnly } from './http/guards'
 import { handleError, problemResponse, validationProblem } from './http/problem'
+import { securityHeaders } from './http/security-headers'
 import { observe } from './observability/http'
 import { metricsHandler } from './observability/metrics-route'
 import { agentRoutes } from './routes/agent'
 import { agentsRoutes } from './routes/agents'
 import { alertsRoutes } from './routes/alerts'
+import { docsRoutes } from './routes/docs'
 import { healthRoutes } from './routes/health'
 import { orgsRoutes } from './routes/orgs'
 import { policiesRoutes } from './routes/policies'
@@ -50,7 +51,9 @@ export function createApp(deps: AppDeps) {
   )
   app.notFound((c) => problemResponse(c, 'not-found', `no route for ${c.req.method} ${c.req.path}`))
 
-  // First: the span, request id, metrics and log line cover everything below.
+  // Outermost: CSP, nosniff, no-referrer and DENY on every answer, errors and 404s too.
+  app.use('*', securityHeaders)
+  // Then the span, request id, metrics and log line cover everything below.
   app.use('*', observe(deps))
   app.use('*', async (c, next) => {
     c.set('deps', deps)
@@ -117,7 +120,7 @@ export function createApp(deps: AppDeps) {
     },
     security: [{ bearer: [] }],
   })
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+  docsRoutes(app)
 
   return app
 }

@@ -15,10 +15,12 @@ import { type Clock, systemClock } from './clock'
 import { configPollIntervalMs, type NodeConfig } from './config'
 import { applyMigrations } from './db/migrate'
 import { openNodeDb } from './db/node'
+import { securityHeaders } from './http/security-headers'
 import type { Logger } from './logger'
 import { loadNodeModelStore } from './node-models'
 import { createPrometheusMetrics } from './observability/metrics'
 import { tracerFor } from './observability/tracing'
+import { DOCS_ASSETS } from './routes/docs'
 import { bootstrap } from './services/bootstrap'
 import type { ModelStore } from './services/models'
 import { InProcessNotifier } from './services/notifier'
@@ -150,8 +152,14 @@ export async function startNodeServer(
 
 type Fetch = (request: Request, env?: object) => Response | Promise<Response>
 
-/** Paths the API answers; everything else that is a GET is the dashboard's. */
-const API_PATH = /^\/(?:v1(?:\/|$)|openapi\.json$|docs(?:\/|$)|healthz$|readyz$|metrics$)/
+/**
+ * Paths the API answers; everything else that is a GET is the dashboard's, /docs/assets/
+ * (Swagger UI's files, in the dashboard build) included. `/_headers` is the Workers
+ * headers file: Workers never serve it, so neither does this.
+ */
+const API_PATH = /^\/(?:v1(?:\/|$)|openapi\.json$|docs$|healthz$|readyz$|metrics$|_headers$)/
+/** Built files that are never index.html when missing: a missing one is the API's 404. */
+const ASSET_DIRS = ['/assets/', `${DOCS_ASSETS}/`]
 export const DASHBOARD_DIR = fileURLToPath(new URL('../dist/ui', import.meta.url))
 
 /**
@@ -163,6 +171,8 @@ export const DASHBOARD_DIR = fileURLToPath(new URL('../dist/ui', import.meta.url
 export function withDashboard(api: Fetch, dir = DASHBOARD_DIR): Fetch {
   const index = `${dir}/index.html`
   const ui = new Hono()
+  // The same headers as the API's answers and the `_headers` file Workers serve files with.
+  ui.use('*', securityHeaders)
   ui.use(
     '*',
     serveStatic({
@@ -176,7 +186,7 @@ export function withDashboard(api: Fetch, dir = DASHBOARD_DIR): Fetch {
   )
   ui.get('*', async (c, next) => {
     // A missing hashed asset is a 404 (the API's), never index.html.
-    if (c.req.path.startsWith('/assets/')) return next()
+    if (ASSET_DIRS.some((dir) => c.req.path.startsWith(dir))) return next()
     if (existsSync(index)) return serveStatic({ path: index })(c, next)
     return c.html(
       '<!doctype html><title>Patronus</title><h1>The dashboard is not built</h1>' +

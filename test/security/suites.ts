@@ -6,10 +6,12 @@
  * `<actor>.node.test.ts` files beside these.
  */
 import type { ApiTarget } from '../api/harness'
+import { anonymousSecurity } from './anonymous'
 import { enrollmentTokenSecurity } from './enrollment-token'
 import { viewerSecurity } from './viewer'
 
 export function securitySuites(target: () => ApiTarget) {
   viewerSecurity(target)
   enrollmentTokenSecurity(target)
+  anonymousSecurity(target)
 }

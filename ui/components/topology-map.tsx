@@ -11,6 +11,23 @@ import { cssColor, useTheme } from '../theme'
 
 const HEALTH_VAR = { up: '--ok', degraded: '--warn', down: '--bad', stale: '--stale' } as const
 
+/**
+ * Cytoscape adds an inline <style> (`position: relative` for its container) unless an
+ * element with this id is already in the document. The CSP (`style-src 'self'`, issue 16)
+ * refuses inline styles and reports each refusal, so the rule lives in styles.css and this
+ * marker tells Cytoscape not to try.
+ */
+const CYTOSCAPE_STYLESHEET_ID = '__________cytoscape_stylesheet'
+
+function markCytoscapeStylesheet() {
+  if (document.getElementById(CYTOSCAPE_STYLESHEET_ID)) return
+  const marker = document.createElement('meta')
+  marker.id = CYTOSCAPE_STYLESHEET_ID
+  marker.name = 'cytoscape-stylesheet'
+  marker.content = 'in styles.css'
+  document.head.appendChild(marker)
+}
+
 export function TopologyMap({ topology }: { topology: Topology }) {
   const box = useRef<HTMLDivElement>(null)
   const [theme] = useTheme()
@@ -19,6 +36,7 @@ export function TopologyMap({ topology }: { topology: Topology }) {
     if (!box.current) return
     const text = cssColor('--text')
     const bg = cssColor('--bg')
+    markCytoscapeStylesheet()
     const cy = cytoscape({
       container: box.current,
       elements: [
