@@ -51,7 +51,7 @@ const enroll = (...extra: string[]) =>
   cli(
     'enroll',
     '--server',
-    'http://cp.test/',
+    'https://cp.test/',
     '--token',
     cp.validToken,
     '--state-dir',
@@ -71,7 +71,7 @@ describe('patronus-agent CLI', () => {
       expect(await mode(file)).toBe(0o600)
     }
     const request = cp.requests[0]!
-    expect(request.url).toBe('http://cp.test/v1/enroll')
+    expect(request.url).toBe('https://cp.test/v1/enroll')
     const body = JSON.parse(request.body)
     expect(Object.keys(body).sort()).toEqual([
       'agentVersion',
@@ -92,7 +92,7 @@ describe('patronus-agent CLI', () => {
       siteId: 'site_1',
       orgId: 'org_1',
       overlayAddress: '100.64.0.1',
-      serverUrl: 'http://cp.test',
+      serverUrl: 'https://cp.test',
       identityPublicKey: body.identityPublicKey,
     })
     expect(out.join('')).toMatch(/^enrolled: agent agt_1, site site_1, overlay 100\.64\.0\.1/)
@@ -113,7 +113,7 @@ describe('patronus-agent CLI', () => {
     const code = await cli(
       'enroll',
       '--server',
-      'http://cp.test',
+      'https://cp.test',
       '--token',
       `pet_${'b'.repeat(43)}`,
       '--state-dir',
@@ -159,7 +159,7 @@ describe('patronus-agent CLI', () => {
     expect(status).toMatchObject({
       agentId: 'agt_1',
       siteId: 'site_1',
-      server: 'http://cp.test',
+      server: 'https://cp.test',
       revision: 4,
       lastSyncAt: '2026-06-01T00:00:00.000Z',
     })

@@ -35,7 +35,7 @@ function setup({ store = new MemoryStore(), fetch, options }: Setup = {}) {
   const log = captureLogger()
   const engine = new RecordingEngine(log.logger)
   const daemon = new Daemon({
-    client: createControlClient({ serverUrl: 'http://cp.test', signer, fetch: net.fetch, clock }),
+    client: createControlClient({ serverUrl: 'https://cp.test', signer, fetch: net.fetch, clock }),
     engine,
     store,
     clock,
@@ -80,7 +80,7 @@ describe('daemon', () => {
     expect(store.state?.revision).toBe(2)
     expect(store.status?.revision).toBe(2)
     const first = configRequests(t.cp)[0]
-    expect(first?.url).toBe('http://cp.test/v1/agent/config?wait=55')
+    expect(first?.url).toBe('https://cp.test/v1/agent/config?wait=55')
     expect(first?.headers['if-none-match']).toBe('"1", "m-none"')
     t.stop.abort()
     expect(await run).toBe('stopped')

@@ -21,6 +21,11 @@ export const enrollmentRecordSchema = z.object({
   identityPublicKey: publicKeySchema,
   wireguardPublicKey: publicKeySchema,
   uplinks: z.array(uplinkClaimSchema),
+  /**
+   * `enroll --insecure-http` was given: `run` and `sync` may then use an http:// serverUrl.
+   * Absent (older records) = false, so a stored http:// URL needs the flag again.
+   */
+  insecureHttp: z.boolean().optional(),
 })
 
 export type EnrollmentRecord = z.infer<typeof enrollmentRecordSchema>
