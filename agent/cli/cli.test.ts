@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -51,7 +51,7 @@ const enroll = (...extra: string[]) =>
   cli(
     'enroll',
     '--server',
-    'http://cp.test/',
+    'https://cp.test/',
     '--token',
     cp.validToken,
     '--state-dir',
@@ -71,7 +71,7 @@ describe('patronus-agent CLI', () => {
       expect(await mode(file)).toBe(0o600)
     }
     const request = cp.requests[0]!
-    expect(request.url).toBe('http://cp.test/v1/enroll')
+    expect(request.url).toBe('https://cp.test/v1/enroll')
     const body = JSON.parse(request.body)
     expect(Object.keys(body).sort()).toEqual([
       'agentVersion',
@@ -92,10 +92,78 @@ describe('patronus-agent CLI', () => {
       siteId: 'site_1',
       orgId: 'org_1',
       overlayAddress: '100.64.0.1',
-      serverUrl: 'http://cp.test',
+      serverUrl: 'https://cp.test',
       identityPublicKey: body.identityPublicKey,
     })
     expect(out.join('')).toMatch(/^enrolled: agent agt_1, site site_1, overlay 100\.64\.0\.1/)
+  })
+
+  it('enroll refuses an http:// server without --insecure-http: exit 2, no keys, nothing sent', async () => {
+    const code = await cli(
+      'enroll',
+      '--server',
+      'http://cp.test',
+      '--token',
+      cp.validToken,
+      '--state-dir',
+      stateDir,
+    )
+    expect(code).toBe(2)
+    expect(err.join('')).toMatch(
+      /^patronus-agent: enroll: control plane http:\/\/cp\.test is plain HTTP: .* use an https:\/\/ URL, or --insecure-http for a lab or test control plane; see patronus-agent enroll --help\n$/,
+    )
+    expect(cp.requests).toHaveLength(0)
+    expect(await stat(stateDir).catch(() => undefined)).toBeUndefined()
+  })
+
+  it('enroll --insecure-http records the choice; run and sync then accept the http:// server', async () => {
+    const code = await cli(
+      'enroll',
+      '--server',
+      'http://cp.test',
+      '--insecure-http',
+      '--token',
+      cp.validToken,
+      '--state-dir',
+      stateDir,
+    )
+    expect(code).toBe(0)
+    expect(cp.requests[0]?.url).toBe('http://cp.test/v1/enroll')
+    const record = JSON.parse(await readFile(statePaths(stateDir).enrollment, 'utf8'))
+    expect(record).toMatchObject({ serverUrl: 'http://cp.test', insecureHttp: true })
+    expect(await cli('sync', '--once', '--state-dir', stateDir)).toBe(0)
+    expect(cp.requests.at(-1)?.url).toBe('http://cp.test/v1/agent/config')
+    cp.revoked = true
+    expect(await cli('run', '--dry-run', '--state-dir', stateDir)).toBe(3)
+    expect(log.messages()).toContain(
+      'control plane over plain HTTP (--insecure-http): for labs and tests only',
+    )
+    // An https:// enrollment records nothing about plain HTTP.
+    expect(await enroll('--force')).toBe(0)
+    const secure = JSON.parse(await readFile(statePaths(stateDir).enrollment, 'utf8'))
+    expect(secure.insecureHttp).toBeUndefined()
+  })
+
+  it('run and sync refuse a stored http:// server the enrollment did not allow, unless given the flag', async () => {
+    expect(await enroll()).toBe(0)
+    // An agent.json from before the https rule (or edited by hand): http://, no insecureHttp.
+    const paths = statePaths(stateDir)
+    const record = JSON.parse(await readFile(paths.enrollment, 'utf8'))
+    await writeFile(paths.enrollment, JSON.stringify({ ...record, serverUrl: 'http://cp.test' }))
+    const sent = cp.requests.length
+    for (const command of [
+      ['sync', '--once'],
+      ['run', '--dry-run'],
+    ]) {
+      err = []
+      expect(await cli(...command, '--state-dir', stateDir)).toBe(1)
+      expect(err.join('')).toBe(
+        `patronus-agent: ${command[0]}: control plane http://cp.test is plain HTTP: anyone on the path could rewrite the desired state (peers, prefixes, model); use an https:// URL, or --insecure-http for a lab or test control plane; this enrollment did not record --insecure-http: pass it to \`patronus-agent ${command[0]}\` or enroll again with it\n`,
+      )
+    }
+    expect(cp.requests.length).toBe(sent)
+    expect(await cli('sync', '--once', '--insecure-http', '--state-dir', stateDir)).toBe(0)
+    expect(cp.requests.at(-1)?.url).toBe('http://cp.test/v1/agent/config')
   })
 
   it('refuses to overwrite an enrollment without --force, and --force makes new keys', async () => {
@@ -113,7 +181,7 @@ describe('patronus-agent CLI', () => {
     const code = await cli(
       'enroll',
       '--server',
-      'http://cp.test',
+      'https://cp.test',
       '--token',
       `pet_${'b'.repeat(43)}`,
       '--state-dir',
@@ -159,7 +227,7 @@ describe('patronus-agent CLI', () => {
     expect(status).toMatchObject({
       agentId: 'agt_1',
       siteId: 'site_1',
-      server: 'http://cp.test',
+      server: 'https://cp.test',
       revision: 4,
       lastSyncAt: '2026-06-01T00:00:00.000Z',
     })

@@ -5,7 +5,7 @@
  * agent.json, and the next attempt replaces them.
  */
 import { PROTOCOL_VERSION } from '../../protocol/version'
-import { enrollAgent } from '../control'
+import { enrollAgent, insecureHttpMessage } from '../control'
 import {
   ensurePrivateDir,
   fileExists,
@@ -31,6 +31,10 @@ Options:
   --uplink SPEC         NAME=IFACE[,endpoint=HOST:PORT]; repeat for each WAN uplink
   --state-dir DIR       state directory (default /var/lib/patronus, or PATRONUS_STATE_DIR)
   --force               replace an existing enrollment (new keys, new agent)
+  --insecure-http       allow a plain http:// control plane, for labs and tests only:
+                        answers are not signed, so anyone on the path could rewrite
+                        peers, prefixes and the model; recorded, so \`run\` and \`sync\`
+                        keep working
   -h, --help            show this help
 `
 
@@ -41,6 +45,7 @@ export async function enrollCommand(args: string[], io: CliIo): Promise<number> 
     token: { type: 'string' },
     uplink: { type: 'string', multiple: true },
     force: { type: 'boolean' },
+    'insecure-http': { type: 'boolean' },
   })
   if (values.help) {
     io.stdout(ENROLL_HELP)
@@ -58,7 +63,12 @@ export async function enrollCommand(args: string[], io: CliIo): Promise<number> 
     throw new UsageError(`enroll: --server ${server} is not a URL`)
   }
   if (serverUrl.protocol !== 'https:' && serverUrl.protocol !== 'http:') {
-    throw new UsageError('enroll: --server must be an http:// or https:// URL')
+    throw new UsageError('enroll: --server must be an https:// URL')
+  }
+  const insecureHttp = values['insecure-http'] === true
+  // Checked before any key is made or byte sent: the token must not cross plain HTTP.
+  if (serverUrl.protocol === 'http:' && !insecureHttp) {
+    throw new UsageError(`enroll: ${insecureHttpMessage(server)}`)
   }
   const uplinks = (values.uplink ?? []).map(parseUplink)
   const paths = statePaths(stateDirFrom(values['state-dir'], io.env))
@@ -87,7 +97,7 @@ export async function enrollCommand(args: string[], io: CliIo): Promise<number> 
       wireguardPublicKey: keys.wireguardPublicKey,
       uplinks,
     },
-    { fetch: io.fetch, clock: io.clock },
+    { fetch: io.fetch, clock: io.clock, allowInsecureHttp: insecureHttp },
   )
   if (answer.protocolVersion !== PROTOCOL_VERSION) {
     io.stderr(
@@ -102,6 +112,8 @@ export async function enrollCommand(args: string[], io: CliIo): Promise<number> 
     identityPublicKey: keys.identityPublicKey,
     wireguardPublicKey: keys.wireguardPublicKey,
     uplinks,
+    // The operator's choice, so `run` and `sync` accept the http:// URL without asking again.
+    ...(insecureHttp ? { insecureHttp: true } : {}),
   })
   io.stdout(
     `enrolled: agent ${answer.agentId}, site ${answer.siteId}, overlay ${answer.overlayAddress}\n` +

@@ -25,6 +25,8 @@ export function wirePrediction(options: {
   monitor: PathMonitor
   stateDir: string
   serverUrl: string
+  /** The enrollment allowed an http:// serverUrl (see agent/cli/insecure.ts). */
+  allowInsecureHttp: boolean
   signer: AgentSigner
   fetch: FetchLike
   clock: Clock
@@ -43,6 +45,7 @@ export function wirePrediction(options: {
     cacheDir: join(options.stateDir, 'models'),
     fetchModel: createModelFetcher({
       serverUrl: options.serverUrl,
+      allowInsecureHttp: options.allowInsecureHttp,
       signer: options.signer,
       fetch: options.fetch,
       clock,

@@ -27,6 +27,7 @@ import { registerMonitorMetrics } from '../pathmon'
 import { fileStore, loadSigner, requireEnrollment, statePaths } from '../state'
 import { AGENT_VERSION } from '../version'
 import { commonOptions, parse, stateDirFrom, UsageError } from './args'
+import { allowStoredHttp } from './insecure'
 import { type CliIo, EXIT } from './io'
 import { DEFAULT_INTERFACE_PREFIX, type MeshRunOptions, meshEngineFor } from './mesh'
 import { wirePrediction } from './predict'
@@ -69,6 +70,9 @@ Options:
                            ports, prefixes and DSCP mark flows to their class's table
                            (or PATRONUS_LAN_INTERFACE; default none). Without BPF the
                            agent says so and keeps ip rules for port/prefix/DSCP policies
+  --insecure-http          allow a plain http:// control plane that the enrollment did
+                           not record as allowed (\`enroll --insecure-http\`; labs and
+                           tests only: answers are not signed)
   -h, --help               show this help
 `
 
@@ -84,6 +88,7 @@ const RUN_OPTIONS = {
   'bfd-interval-ms': { type: 'string' },
   'bfd-multiplier': { type: 'string' },
   'lan-interface': { type: 'string' },
+  'insecure-http': { type: 'boolean' },
 } as const
 
 function truthy(value: string | undefined): boolean {
@@ -192,12 +197,20 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const longPoll = longPollSeconds(values['long-poll'], io.env['PATRONUS_LONG_POLL_SECONDS'])
   const paths = statePaths(stateDirFrom(values['state-dir'], io.env))
   const enrollment = await requireEnrollment(paths)
+  // Before any engine or socket: a refused http:// server must leave the host untouched.
+  const allowInsecureHttp = allowStoredHttp('run', enrollment, values['insecure-http'])
   const logger = (io.logger ?? createLogger(level as (typeof LOG_LEVELS)[number])).child({
     agentId: enrollment.agentId,
     siteId: enrollment.siteId,
   })
   const engineLogger = logger.child({ component: 'engine' })
   const signer = await loadSigner(paths, enrollment.agentId)
+  if (allowInsecureHttp) {
+    logger.warn(
+      { server: enrollment.serverUrl },
+      'control plane over plain HTTP (--insecure-http): for labs and tests only',
+    )
+  }
   if (mesh) mesh.controlPlaneAddress = await controlPlaneAddress(enrollment.serverUrl, logger)
   const built = mesh
     ? await meshEngineFor(paths, mesh, engineLogger, io.clock)
@@ -209,6 +222,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         monitor: built.monitor,
         stateDir: paths.dir,
         serverUrl: enrollment.serverUrl,
+        allowInsecureHttp,
         signer,
         fetch: tracedFetch(io.fetch),
         clock: io.clock,
@@ -235,6 +249,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     const daemon = new Daemon({
       client: createControlClient({
         serverUrl: enrollment.serverUrl,
+        allowInsecureHttp,
         signer,
         // Every control-plane request carries a W3C traceparent (a no-op unless OTEL_* is set).
         fetch: tracedFetch(io.fetch),

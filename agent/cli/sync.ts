@@ -7,6 +7,7 @@ import { tracedFetch } from '../observability'
 import { fileStore, loadSigner, requireEnrollment, statePaths } from '../state'
 import { commonOptions, parse, stateDirFrom, UsageError } from './args'
 import { describeDesiredState } from './format'
+import { allowStoredHttp } from './insecure'
 import { type CliIo, EXIT } from './io'
 
 export const SYNC_HELP = `Usage: patronus-agent sync --once [options]
@@ -18,6 +19,8 @@ Options:
   --once                fetch once and exit (required; the daemon is \`patronus-agent run\`)
   --json                print the desired-state document as JSON
   --state-dir DIR       state directory (default /var/lib/patronus, or PATRONUS_STATE_DIR)
+  --insecure-http       allow a plain http:// control plane that the enrollment did not
+                        record as allowed (labs and tests only)
   -h, --help            show this help
 `
 
@@ -26,6 +29,7 @@ export async function syncCommand(args: string[], io: CliIo): Promise<number> {
     ...commonOptions,
     once: { type: 'boolean' },
     json: { type: 'boolean' },
+    'insecure-http': { type: 'boolean' },
   })
   if (values.help) {
     io.stdout(SYNC_HELP)
@@ -34,8 +38,10 @@ export async function syncCommand(args: string[], io: CliIo): Promise<number> {
   if (!values.once) throw new UsageError('sync: only --once is supported; the daemon is `run`')
   const paths = statePaths(stateDirFrom(values['state-dir'], io.env))
   const enrollment = await requireEnrollment(paths)
+  const allowInsecureHttp = allowStoredHttp('sync', enrollment, values['insecure-http'])
   const client = createControlClient({
     serverUrl: enrollment.serverUrl,
+    allowInsecureHttp,
     signer: await loadSigner(paths, enrollment.agentId),
     fetch: tracedFetch(io.fetch),
     clock: io.clock,

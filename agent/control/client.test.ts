@@ -66,7 +66,7 @@ describe('control client', () => {
       () => json(desiredState(3), 200, { etag: '"3"' }),
     ])
     const client = createControlClient({
-      serverUrl: 'http://cp.test/',
+      serverUrl: 'https://cp.test/',
       signer,
       fetch,
       clock,
@@ -75,7 +75,7 @@ describe('control client', () => {
     expect(result).toMatchObject({ status: 'changed', etag: '"3"', state: { revision: 3 } })
     await client.getConfig({ etag: 2, waitSeconds: 55 })
 
-    expect(calls[0]?.url).toBe('http://cp.test/v1/agent/config?wait=55')
+    expect(calls[0]?.url).toBe('https://cp.test/v1/agent/config?wait=55')
     const headers = headersOf(calls[0])
     expect(headers['if-none-match']).toBe('"2"')
     const params = readSignatureInput(headers['signature-input'])
@@ -97,15 +97,15 @@ describe('control client', () => {
       () => json(desiredState(1)),
     ])
     const client = createControlClient({
-      serverUrl: 'http://cp.test',
+      serverUrl: 'https://cp.test',
       signer,
       fetch,
       clock: new FakeClock(),
     })
     expect(await client.getConfig({ etag: 1, waitSeconds: 600 })).toEqual({ status: 'unchanged' })
-    expect(calls[0]?.url).toBe('http://cp.test/v1/agent/config?wait=60')
+    expect(calls[0]?.url).toBe('https://cp.test/v1/agent/config?wait=60')
     await client.getConfig()
-    expect(calls[1]?.url).toBe('http://cp.test/v1/agent/config')
+    expect(calls[1]?.url).toBe('https://cp.test/v1/agent/config')
     expect(headersOf(calls[1])['if-none-match']).toBeUndefined()
   })
 
@@ -117,7 +117,7 @@ describe('control client', () => {
       () => new Response('<html>', { status: 200 }),
     ])
     const client = createControlClient({
-      serverUrl: 'http://cp.test',
+      serverUrl: 'https://cp.test',
       signer,
       fetch,
       clock: new FakeClock(),
@@ -135,7 +135,7 @@ describe('control client', () => {
       () => new Response('bad gateway', { status: 502, statusText: 'Bad Gateway' }),
     ])
     const client = createControlClient({
-      serverUrl: 'http://cp.test',
+      serverUrl: 'https://cp.test',
       signer,
       fetch,
       clock: new FakeClock(),
@@ -155,14 +155,14 @@ describe('control client', () => {
     const { raw, signer } = identity()
     const { calls, fetch } = scripted([() => new Response(null, { status: 204 })])
     const client = createControlClient({
-      serverUrl: 'http://cp.test',
+      serverUrl: 'https://cp.test',
       signer,
       fetch,
       clock: new FakeClock(),
     })
     await client.heartbeat({ agentVersion: '0.1.0', uptimeSeconds: 5, revision: 2, uplinks: [] })
     const call = calls[0]!
-    expect(call.url).toBe('http://cp.test/v1/agent/heartbeat')
+    expect(call.url).toBe('https://cp.test/v1/agent/heartbeat')
     expect(call.init.method).toBe('POST')
     const headers = headersOf(call)
     expect(JSON.parse(new TextDecoder().decode(call.init.body as Uint8Array))).toMatchObject({
@@ -180,7 +180,7 @@ describe('control client', () => {
       throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } })
     }
     const client = createControlClient({
-      serverUrl: 'http://cp.test',
+      serverUrl: 'https://cp.test',
       signer,
       fetch,
       clock: new FakeClock(),
@@ -188,7 +188,7 @@ describe('control client', () => {
     const error = await client.getConfig().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ControlPlaneUnreachableError)
     expect((error as Error).message).toBe(
-      'reach control plane http://cp.test/v1/agent/config: ECONNREFUSED',
+      'reach control plane https://cp.test/v1/agent/config: ECONNREFUSED',
     )
   })
 
@@ -200,7 +200,7 @@ describe('control client', () => {
         init.signal?.addEventListener('abort', () => reject(init.signal?.reason))
       })
     const client = createControlClient({
-      serverUrl: 'http://cp.test',
+      serverUrl: 'https://cp.test',
       signer,
       fetch,
       clock,
@@ -232,11 +232,11 @@ describe('control client', () => {
       uplinks: [],
     }
     await expect(
-      enrollAgent('http://cp.test', request, { fetch, clock: new FakeClock() }),
+      enrollAgent('https://cp.test', request, { fetch, clock: new FakeClock() }),
     ).rejects.toThrow(
       'enrollment refused: The enrollment token is not valid: it expired (HTTP 401)',
     )
-    expect(calls[0]?.url).toBe('http://cp.test/v1/enroll')
+    expect(calls[0]?.url).toBe('https://cp.test/v1/enroll')
     expect(headersOf(calls[0])['signature']).toBeUndefined()
   })
 })

@@ -24,8 +24,10 @@ import {
   telemetryBatchSchema,
 } from '../../protocol/telemetry'
 import type { Clock } from '../clock'
+import { MAX_DESIRED_STATE_BYTES, readJsonCapped } from './body'
 import { ProtocolError } from './errors'
 import { problemFrom } from './problem'
+import { checkServerUrl } from './server-url'
 import { exchange, type FetchLike } from './transport'
 
 export type ConfigResult =
@@ -61,6 +63,10 @@ export interface ControlClientOptions {
   requestTimeoutMs?: number
   /** Nonce source; 16 random bytes by default. */
   nonce?: () => string
+  /** Allow an http:// serverUrl (labs, tests); otherwise it throws InsecureServerUrlError. */
+  allowInsecureHttp?: boolean
+  /** Cap of a desired-state document (MAX_DESIRED_STATE_BYTES by default). */
+  maxDesiredStateBytes?: number
 }
 
 const textEncoder = new TextEncoder()
@@ -73,7 +79,9 @@ export function joinUrl(serverUrl: string, path: string): string {
 }
 
 export function createControlClient(options: ControlClientOptions): ControlClient {
+  checkServerUrl(options.serverUrl, options.allowInsecureHttp)
   const timeoutMs = options.requestTimeoutMs ?? 30_000
+  const maxStateBytes = options.maxDesiredStateBytes ?? MAX_DESIRED_STATE_BYTES
   const nonce = options.nonce ?? (() => randomBytes(16).toString('base64url'))
 
   async function signed(
@@ -90,7 +98,7 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     const url = joinUrl(options.serverUrl, path)
     const bytes = textEncoder.encode(JSON.stringify(body))
     const headers = { 'content-type': 'application/json' }
-    const response = await exchange(
+    await exchange(
       options.fetch,
       options.clock,
       url,
@@ -99,9 +107,13 @@ export function createControlClient(options: ControlClientOptions): ControlClien
       // must give way to a fresh one, which routing sends through a working uplink.
       Math.min(timeoutMs, REPORT_TIMEOUT_MS),
       signal,
+      async (response) => {
+        if (response.status < 200 || response.status > 299) {
+          throw await problemFrom(response, what)
+        }
+        await response.body?.cancel()
+      },
     )
-    if (response.status < 200 || response.status > 299) throw await problemFrom(response, what)
-    await response.body?.cancel()
   }
 
   return {
@@ -134,58 +146,64 @@ export function createControlClient(options: ControlClientOptions): ControlClien
       if (etag !== undefined) {
         headers['if-none-match'] = `"${etag}"${model !== undefined ? `, ${modelEtag(model)}` : ''}`
       }
-      const response = await exchange(
+      return exchange(
         options.fetch,
         options.clock,
         url,
         { method: 'GET', headers: await signed('GET', url, headers, new Uint8Array()) },
         timeoutMs + (wait ?? 0) * 1000,
         signal,
+        (response) => readConfig(response, options.signer.keyId, maxStateBytes),
       )
-      if (response.status === 304) {
-        await response.body?.cancel()
-        return { status: 'unchanged' }
-      }
-      if (response.status !== 200) throw await problemFrom(response, 'fetch desired state')
-      let raw: unknown
-      try {
-        raw = await response.json()
-      } catch {
-        throw new ProtocolError('fetch desired state: the answer is not JSON')
-      }
-      const parsed = desiredStateSchema.safeParse(raw)
-      if (!parsed.success) {
-        const first = parsed.error.issues[0]
-        throw new ProtocolError(
-          `fetch desired state: the document does not match the protocol (${first?.path.join('.')}: ${first?.message})`,
-        )
-      }
-      // A document for another agent would configure this site as someone else.
-      if (parsed.data.agent.id !== options.signer.keyId) {
-        throw new ProtocolError(
-          `fetch desired state: the document is for agent ${parsed.data.agent.id}, not ${options.signer.keyId}`,
-        )
-      }
-      const etagHeader = response.headers.get('etag') ?? `"${parsed.data.revision}"`
-      return { status: 'changed', state: parsed.data, etag: etagHeader }
     },
 
     async heartbeat(body, signal) {
       const url = joinUrl(options.serverUrl, AGENT_PATHS.heartbeat)
       const bytes = textEncoder.encode(JSON.stringify(heartbeatSchema.parse(body)))
       const headers = { 'content-type': 'application/json' }
-      const response = await exchange(
+      await exchange(
         options.fetch,
         options.clock,
         url,
         { method: 'POST', headers: await signed('POST', url, headers, bytes), body: bytes },
         timeoutMs,
         signal,
+        async (response) => {
+          if (response.status !== 204 && response.status !== 200) {
+            throw await problemFrom(response, 'send heartbeat')
+          }
+          await response.body?.cancel()
+        },
       )
-      if (response.status !== 204 && response.status !== 200) {
-        throw await problemFrom(response, 'send heartbeat')
-      }
-      await response.body?.cancel()
     },
   }
+}
+
+/** A config answer: 304, or a capped, schema-checked document for this agent. */
+async function readConfig(
+  response: Response,
+  agentId: string,
+  maxBytes: number,
+): Promise<ConfigResult> {
+  if (response.status === 304) {
+    await response.body?.cancel()
+    return { status: 'unchanged' }
+  }
+  if (response.status !== 200) throw await problemFrom(response, 'fetch desired state')
+  const raw = await readJsonCapped(response, maxBytes, 'fetch desired state')
+  const parsed = desiredStateSchema.safeParse(raw)
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]
+    throw new ProtocolError(
+      `fetch desired state: the document does not match the protocol (${first?.path.join('.')}: ${first?.message})`,
+    )
+  }
+  // A document for another agent would configure this site as someone else.
+  if (parsed.data.agent.id !== agentId) {
+    throw new ProtocolError(
+      `fetch desired state: the document is for agent ${parsed.data.agent.id}, not ${agentId}`,
+    )
+  }
+  const etagHeader = response.headers.get('etag') ?? `"${parsed.data.revision}"`
+  return { status: 'changed', state: parsed.data, etag: etagHeader }
 }

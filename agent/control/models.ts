@@ -1,15 +1,18 @@
 /**
  * Fetching a failure-prediction model (issue 9): `GET /v1/agent/models/{id}`, signed like
- * every agent request. The answer is validated at this boundary (protocol modelDocumentSchema
- * and a size cap); the hash and the manifest are checked by agent/predict before use.
+ * every agent request. The answer is validated at this boundary (a byte cap checked on the
+ * declared Content-Length and while streaming, then protocol modelDocumentSchema); the
+ * hash and the manifest are checked by agent/predict before use, after the size check.
  */
 import { randomBytes } from 'node:crypto'
 import { AGENT_PATHS, modelDocumentSchema } from '../../protocol/agent'
 import { type AgentSigner, signRequest } from '../../protocol/signing'
 import type { Clock } from '../clock'
+import { readJsonCapped } from './body'
 import { joinUrl } from './client'
 import { ProtocolError } from './errors'
 import { problemFrom } from './problem'
+import { checkServerUrl } from './server-url'
 import { exchange, type FetchLike } from './transport'
 
 /** Models are kilobytes; anything past this is not one of ours. */
@@ -26,7 +29,13 @@ export function createModelFetcher(options: {
   fetch: FetchLike
   clock: Clock
   timeoutMs?: number
+  /** Allow an http:// serverUrl (labs, tests); otherwise it throws InsecureServerUrlError. */
+  allowInsecureHttp?: boolean
+  /** Cap of the model document (MAX_MODEL_DOCUMENT_BYTES by default). */
+  maxBytes?: number
 }): (id: string, signal?: AbortSignal) => Promise<FetchedModel> {
+  checkServerUrl(options.serverUrl, options.allowInsecureHttp)
+  const maxBytes = options.maxBytes ?? MAX_MODEL_DOCUMENT_BYTES
   return async (id, signal) => {
     const url = joinUrl(options.serverUrl, `${AGENT_PATHS.models}/${encodeURIComponent(id)}`)
     const headers = { accept: 'application/json' }
@@ -37,31 +46,19 @@ export function createModelFetcher(options: {
       created,
       randomBytes(16).toString('base64url'),
     )
-    const response = await exchange(
+    const what = `fetch model ${id}`
+    const raw = await exchange(
       options.fetch,
       options.clock,
       url,
       { method: 'GET', headers: signed },
       options.timeoutMs ?? 60_000,
       signal,
+      async (response) => {
+        if (response.status !== 200) throw await problemFrom(response, what)
+        return readJsonCapped(response, maxBytes, what)
+      },
     )
-    const what = `fetch model ${id}`
-    if (response.status !== 200) throw await problemFrom(response, what)
-    // Refuse a declared oversize before reading it; the read below checks what arrives.
-    if (Number(response.headers.get('content-length') ?? 0) > MAX_MODEL_DOCUMENT_BYTES) {
-      await response.body?.cancel()
-      throw new ProtocolError(`${what}: the answer is over ${MAX_MODEL_DOCUMENT_BYTES} bytes`)
-    }
-    const text = await response.text()
-    if (text.length > MAX_MODEL_DOCUMENT_BYTES) {
-      throw new ProtocolError(`${what}: the answer is over ${MAX_MODEL_DOCUMENT_BYTES} bytes`)
-    }
-    let raw: unknown
-    try {
-      raw = JSON.parse(text)
-    } catch {
-      throw new ProtocolError(`${what}: the answer is not JSON`)
-    }
     const parsed = modelDocumentSchema.safeParse(raw)
     if (!parsed.success) {
       const first = parsed.error.issues[0]

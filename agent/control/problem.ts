@@ -1,8 +1,10 @@
 /**
  * Turns a non-success response into a typed error. The control plane answers errors as
  * RFC 9457 problem+json; anything else (a proxy's HTML page) still gives a usable message.
+ * The body is read up to MAX_PROBLEM_BYTES only.
  */
 import { z } from 'zod'
+import { MAX_PROBLEM_BYTES, readCapped } from './body'
 import { AgentRevokedError, ControlPlaneProblemError } from './errors'
 
 const problemSchema = z.object({
@@ -17,9 +19,10 @@ export async function problemFrom(
 ): Promise<ControlPlaneProblemError> {
   let text = ''
   try {
-    text = await response.text()
+    // Capped: an error page is read for its title only, never buffered whole.
+    text = new TextDecoder().decode(await readCapped(response, MAX_PROBLEM_BYTES, context))
   } catch {
-    // A body that cannot be read leaves the status line as the only information.
+    // A body that cannot be read (or is oversized) leaves the status line as the information.
   }
   let problem: z.infer<typeof problemSchema> = {}
   try {

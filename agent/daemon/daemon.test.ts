@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FakeClock } from '../clock/fake'
-import { createControlClient, type FetchLike } from '../control'
+import { createControlClient, type FetchLike, MAX_DESIRED_STATE_BYTES } from '../control'
 import { RecordingEngine } from '../engine'
 import { type DesiredStateStore, fileStore, statePaths } from '../state'
 import { FakeControlPlane } from '../testing/fake-control-plane'
@@ -35,7 +35,7 @@ function setup({ store = new MemoryStore(), fetch, options }: Setup = {}) {
   const log = captureLogger()
   const engine = new RecordingEngine(log.logger)
   const daemon = new Daemon({
-    client: createControlClient({ serverUrl: 'http://cp.test', signer, fetch: net.fetch, clock }),
+    client: createControlClient({ serverUrl: 'https://cp.test', signer, fetch: net.fetch, clock }),
     engine,
     store,
     clock,
@@ -80,7 +80,7 @@ describe('daemon', () => {
     expect(store.state?.revision).toBe(2)
     expect(store.status?.revision).toBe(2)
     const first = configRequests(t.cp)[0]
-    expect(first?.url).toBe('http://cp.test/v1/agent/config?wait=55')
+    expect(first?.url).toBe('https://cp.test/v1/agent/config?wait=55')
     expect(first?.headers['if-none-match']).toBe('"1", "m-none"')
     t.stop.abort()
     expect(await run).toBe('stopped')
@@ -142,6 +142,37 @@ describe('daemon', () => {
     expect(second.daemon.desired?.revision).toBe(5)
     second.stop.abort()
     await run2
+  })
+
+  it('fail-static on an oversized desired state: logged as a failed sync, the last config kept', async () => {
+    const store = new MemoryStore(desiredState(1))
+    // A path attacker answers the config with a body past the 8 MiB cap, without a length.
+    let hostile = true
+    const t = setup({
+      store,
+      fetch: async (url, init) => {
+        if (!hostile || !url.includes('/v1/agent/config')) return t.cp.fetch(url, init)
+        const big = JSON.stringify(desiredState(9, { peers: [peer('site_evil')] }))
+        return new Response(`${' '.repeat(MAX_DESIRED_STATE_BYTES)}${big}`)
+      },
+    })
+    const run = t.start()
+    await drive(t.clock, t.net, () =>
+      t.log.messages().includes('config sync failed; retrying with backoff'),
+    )
+    const line = t.log.lines.map((l) => JSON.parse(l)).find((l) => l.msg.startsWith('config sync'))
+    expect(line.err).toBe(
+      `fetch desired state: the answer is over ${MAX_DESIRED_STATE_BYTES} bytes`,
+    )
+    expect(t.engine.plans.map((p) => p.revision)).toEqual([1])
+    expect(store.state?.revision).toBe(1)
+    expect(store.saves).toBe(0)
+    hostile = false
+    t.cp.state = desiredState(2)
+    await drive(t.clock, t.net, () => t.engine.plans.length === 2)
+    expect(t.engine.plans.map((p) => p.revision)).toEqual([1, 2])
+    t.stop.abort()
+    await run
   })
 
   it('ignores a corrupt cache (logged) and syncs from the server', async () => {

@@ -23,6 +23,11 @@ export const enrollmentRecordSchema = z.object({
   // Read leniently: a record written before endpoints had one grammar (issue 16) may hold an
   // endpoint the server would refuse today, and must not stop an enrolled agent starting.
   uplinks: z.array(uplinkClaimSchema.extend({ endpoint: z.string().max(270).optional() })),
+  /**
+   * `enroll --insecure-http` was given: `run` and `sync` may then use an http:// serverUrl.
+   * Absent (older records) = false, so a stored http:// URL needs the flag again.
+   */
+  insecureHttp: z.boolean().optional(),
 })
 
 export type EnrollmentRecord = z.infer<typeof enrollmentRecordSchema>

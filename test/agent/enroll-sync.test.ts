@@ -119,6 +119,8 @@ describe('patronus-agent against the real control plane', () => {
       stateDir,
       '--uplink',
       'fiber=eth0,endpoint=127.0.0.1:51820',
+      // The in-process server is plain HTTP on loopback; enroll records the choice.
+      '--insecure-http',
     )
     expect(enrolled.stderr).toBe('')
     expect(enrolled.code).toBe(0)
@@ -153,6 +155,7 @@ describe('patronus-agent against the real control plane', () => {
       token,
       '--state-dir',
       join(dir, 'a2'),
+      '--insecure-http',
     )
     expect(reused.code).toBe(1)
     expect(reused.stderr).toMatch(/^patronus-agent: enrollment refused: .+\(HTTP 401\)\n$/)
@@ -163,8 +166,18 @@ describe('patronus-agent against the real control plane', () => {
     const { siteId, token } = await newSite('edge-b', '10.30.0.0/16')
     const stateDir = join(dir, 'b')
     expect(
-      (await agent('enroll', '--server', server.url, '--token', token, '--state-dir', stateDir))
-        .code,
+      (
+        await agent(
+          'enroll',
+          '--server',
+          server.url,
+          '--token',
+          token,
+          '--state-dir',
+          stateDir,
+          '--insecure-http',
+        )
+      ).code,
     ).toBe(0)
     const agentId = JSON.parse(await readFile(join(stateDir, 'agent.json'), 'utf8')).agentId
 

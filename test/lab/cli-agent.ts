@@ -62,6 +62,9 @@ export async function enrollSite(
       token,
       '--state-dir',
       stateDir,
+      // The lab's control plane is plain HTTP inside its namespace; enroll records the
+      // choice in agent.json, so `run` needs no flag.
+      '--insecure-http',
       ...uplinkArgs(lab, site),
     ],
     30_000,

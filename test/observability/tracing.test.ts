@@ -60,6 +60,8 @@ const idOf = (s: ReadableSpan) => s.spanContext().spanId
 function client(fetchFn: FetchLike) {
   return createControlClient({
     serverUrl: cp.server.url,
+    // The test server listens on plain HTTP (loopback).
+    allowInsecureHttp: true,
     signer,
     clock: systemClock,
     fetch: fetchFn,

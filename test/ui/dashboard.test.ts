@@ -112,7 +112,8 @@ describe('dashboard', () => {
     const command = await enroll.getByTestId('enroll-command').textContent()
     expect(command).toMatch(
       new RegExp(
-        `^patronus-agent enroll --server ${env.url.replace(/[.]/g, '\\.')} --token pet_\\S+ --uplink wan0=eth0$`,
+        // The test's server is plain HTTP, so the command carries the flag the agent needs.
+        `^patronus-agent enroll --server ${env.url.replace(/[.]/g, '\\.')} --insecure-http --token pet_\\S+ --uplink wan0=eth0$`,
       ),
     )
     await enroll.getByRole('button', { name: 'Done' }).click()

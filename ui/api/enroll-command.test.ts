@@ -68,7 +68,7 @@ describe('enrollCommand', () => {
         ' --uplink fiber=eth0,endpoint=203.0.113.10:51820 --uplink lte=wwan0',
     )
     expect(enrollCommand('http://cp.example', 'pet_x', [])).toBe(
-      'patronus-agent enroll --server http://cp.example --token pet_x --uplink wan0=eth0',
+      'patronus-agent enroll --server http://cp.example --insecure-http --token pet_x --uplink wan0=eth0',
     )
   })
 
@@ -109,5 +109,14 @@ describe('enrollCommand', () => {
       uplink(0, 'wan0', 'eth0', endpoint),
     ])
     expect(parse(command).at(-1)).toBe(`wan0=eth0,endpoint=${endpoint}`)
+  })
+
+  it('adds --insecure-http only for a plain-HTTP control plane', () => {
+    expect(enrollCommand('https://cp.example', 'pet_x', [])).toBe(
+      'patronus-agent enroll --server https://cp.example --token pet_x --uplink wan0=eth0',
+    )
+    expect(enrollCommand('http://127.0.0.1:8787', 'pet_x', [])).toBe(
+      'patronus-agent enroll --server http://127.0.0.1:8787 --insecure-http --token pet_x --uplink wan0=eth0',
+    )
   })
 })

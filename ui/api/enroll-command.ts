@@ -18,6 +18,9 @@ export function enrollCommand(server: string, token: string, uplinks: readonly U
     'enroll',
     '--server',
     server,
+    // The agent refuses plain HTTP unless told (answers are unsigned): a dashboard served
+    // over http:// is a lab's, so its command must say so or it would not work as shown.
+    ...(/^http:/i.test(server) ? ['--insecure-http'] : []),
     '--token',
     token,
     ...specs.flatMap((spec) => ['--uplink', spec]),
