@@ -6,8 +6,10 @@
  * `<actor>.node.test.ts` files beside these.
  */
 import type { ApiTarget } from '../api/harness'
+import { operatorSecurity } from './operator'
 import { viewerSecurity } from './viewer'
 
 export function securitySuites(target: () => ApiTarget) {
   viewerSecurity(target)
+  operatorSecurity(target)
 }

@@ -14,6 +14,7 @@ import {
 } from '../api/telemetry'
 import { events } from '../db/schema'
 import type { AppEnv } from '../http/env'
+import { loadAlerting } from '../services/alerts/event-plan'
 import { getSiteTraffic } from '../services/class-traffic'
 import { listEvents, recordEvent, toEventView } from '../services/events'
 import { getPathMetrics, getSitePaths } from '../services/paths'
@@ -182,6 +183,8 @@ export function telemetryRoutes(app: OpenAPIHono<AppEnv>) {
       const { services, actor } = c.var
       if (input.siteId) await findSiteRow(services.db, actor.orgId, input.siteId)
       const now = services.clock.now()
+      // Rules are matched before the transaction: it only writes.
+      const alerting = await loadAlerting(services.db, actor.orgId, [input.siteId ?? null], now)
       const id = await services.db.transaction(async (tx) => {
         const row = await recordEvent(
           tx,
@@ -195,6 +198,7 @@ export function telemetryRoutes(app: OpenAPIHono<AppEnv>) {
             details: { ...input.details, actor: actor.id },
           },
           now,
+          alerting,
         )
         return row
       })

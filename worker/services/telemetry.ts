@@ -9,6 +9,7 @@ import type { AgentEvent, PathKey, TelemetryBatch } from '../../protocol/telemet
 import { activePaths, events, pathRollups, pathStates, sites, trafficRollups } from '../db/schema'
 import { invalid } from '../errors'
 import type { AgentRow } from './agent-auth'
+import { loadAlerting } from './alerts/event-plan'
 import { onEventStored } from './alerts/on-event'
 import { trafficStatements } from './class-traffic'
 import type { ServiceContext } from './context'
@@ -233,12 +234,13 @@ export async function ingestAgentEvents(ctx: ServiceContext, agent: AgentRow, li
       now,
     ),
   )
-  // Like every stored event, agent events reach the alert evaluator and the webhook outbox
-  // in the transaction that stores them.
+  // Rules, sites and silences are read and matched before the transaction, which then
+  // only writes: the events, their outbox messages, and the alerts they open or close.
+  const alerting = await loadAlerting(ctx.db, agent.orgId, [agent.siteId], now)
   await ctx.db.transaction(async (tx) => {
     for (const row of rows) {
       await tx.insert(events).values(row)
-      await onEventStored(tx, row, now)
+      await onEventStored(tx, row, now, alerting)
     }
   })
   return rows.map((r) => r.id)
