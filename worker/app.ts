@@ -13,6 +13,7 @@ import { ProblemError } from './errors'
 import { requireApiToken } from './http/auth'
 import type { AppEnv } from './http/env'
 import { requireJsonBody, viewersReadOnly } from './http/guards'
+import { limitJsonDepth } from './http/json-depth'
 import { handleError, problemResponse, validationProblem } from './http/problem'
 import { observe } from './observability/http'
 import { metricsHandler } from './observability/metrics-route'
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
     requireJsonBody,
+    limitJsonDepth,
     async (_c, next) => {
       await deps.ready()
       await next()

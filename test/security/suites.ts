@@ -6,10 +6,12 @@
  * `<actor>.node.test.ts` files beside these.
  */
 import type { ApiTarget } from '../api/harness'
+import { agentSecurity } from './agent'
 import { operatorSecurity } from './operator'
 import { viewerSecurity } from './viewer'
 
 export function securitySuites(target: () => ApiTarget) {
   viewerSecurity(target)
   operatorSecurity(target)
+  agentSecurity(target)
 }
