@@ -89,6 +89,25 @@ export const AGENT_EVENT_TYPES = [
 
 export const severitySchema = z.enum(['info', 'warning', 'critical'])
 
+/**
+ * Keys of a stored event's `details` that the control plane sets itself, from the event's
+ * validated fields (`path`, `class`), the agent's identity (`agentId`) and its own clock
+ * (`reportedAt`): incidents are keyed on them, so free-form details may not carry them.
+ */
+export const DERIVED_DETAIL_KEYS = ['path', 'class', 'agentId', 'reportedAt'] as const
+
+const agentDetailsSchema = z.record(z.string(), z.unknown()).superRefine((details, ctx) => {
+  for (const key of DERIVED_DETAIL_KEYS) {
+    if (Object.hasOwn(details, key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `"${key}" is set by the control plane${key === 'path' || key === 'class' ? ` from the event's own "${key}" field` : ''}; details may not carry it`,
+      })
+    }
+  }
+})
+
 export const agentEventSchema = z.strictObject({
   type: z.enum(AGENT_EVENT_TYPES),
   at: z.number().int().min(0),
@@ -96,7 +115,8 @@ export const agentEventSchema = z.strictObject({
   path: pathKeySchema.optional(),
   /** Policy id or "default", for failover/failback/sla events. */
   class: z.string().max(64).optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
+  /** Free-form; never one of DERIVED_DETAIL_KEYS. */
+  details: agentDetailsSchema.optional(),
 })
 
 export const agentEventBatchSchema = z.strictObject({

@@ -12,6 +12,7 @@ import { ProblemError } from './errors'
 import { requireApiToken } from './http/auth'
 import type { AppEnv } from './http/env'
 import { requireJsonBody, viewersReadOnly } from './http/guards'
+import { limitJsonDepth } from './http/json-depth'
 import { handleError, problemResponse, validationProblem } from './http/problem'
 import { securityHeaders } from './http/security-headers'
 import { observe } from './observability/http'
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
     requireJsonBody,
+    limitJsonDepth,
     async (_c, next) => {
       await deps.ready()
       await next()

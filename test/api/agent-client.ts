@@ -34,6 +34,8 @@ export interface SignOptions {
   key?: CryptoKey
   /** Send this body instead of the signed one (tampering). */
   sendBody?: string
+  /** Sign and send this text as the body (one JSON.stringify cannot build, e.g. too deep). */
+  rawBody?: string
   headers?: Record<string, string>
 }
 
@@ -47,10 +49,12 @@ export class TestAgent {
   ) {}
 
   async request(method: string, path: string, body?: unknown, options: SignOptions = {}) {
-    const text = body === undefined ? '' : JSON.stringify(body)
+    const text = options.rawBody ?? (body === undefined ? '' : JSON.stringify(body))
     const url = `http://patronus.test${path}`
     const baseHeaders: Record<string, string> = {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(body !== undefined || options.rawBody !== undefined
+        ? { 'content-type': 'application/json' }
+        : {}),
       ...options.headers,
     }
     const key = options.key ?? this.keys.identity.privateKey
@@ -73,7 +77,7 @@ export class TestAgent {
       method,
       path,
       headers,
-      options.sendBody ?? (body === undefined ? undefined : text),
+      options.sendBody ?? (body === undefined && options.rawBody === undefined ? undefined : text),
     )
   }
 

@@ -8,10 +8,14 @@
 import type { ApiTarget } from '../api/harness'
 import { anonymousSecurity } from './anonymous'
 import { enrollmentTokenSecurity } from './enrollment-token'
+import { agentSecurity } from './agent'
+import { operatorSecurity } from './operator'
 import { viewerSecurity } from './viewer'
 
 export function securitySuites(target: () => ApiTarget) {
   viewerSecurity(target)
   enrollmentTokenSecurity(target)
   anonymousSecurity(target)
+  operatorSecurity(target)
+  agentSecurity(target)
 }

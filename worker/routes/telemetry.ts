@@ -1,6 +1,7 @@
 /** Path state, path metrics and events, for operators; telemetry and events from agents. */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import { eq } from 'drizzle-orm'
+import type { Context } from 'hono'
 import { agentEventBatchSchema, telemetryBatchSchema } from '../../protocol/telemetry'
 import { pageOf, pathId } from '../api/common'
 import {
@@ -14,11 +15,14 @@ import {
 } from '../api/telemetry'
 import { events } from '../db/schema'
 import type { AppEnv } from '../http/env'
+import { ingestAgentEvents } from '../services/agent-events'
+import type { TimeAdjustments } from '../services/agent-time'
+import { loadAlerting } from '../services/alerts/event-plan'
 import { getSiteTraffic } from '../services/class-traffic'
 import { listEvents, recordEvent, toEventView } from '../services/events'
 import { getPathMetrics, getSitePaths } from '../services/paths'
 import { findSiteRow } from '../services/sites'
-import { ingestAgentEvents, ingestTelemetry } from '../services/telemetry'
+import { ingestTelemetry } from '../services/telemetry'
 import {
   authProblems,
   bodyProblems,
@@ -29,6 +33,15 @@ import {
 } from './openapi'
 
 const siteParams = z.strictObject({ siteId: pathId('siteId') })
+
+/** Timestamps outside the accepted window (services/agent-time.ts) are counted in the log. */
+function warnAdjusted(c: Context<AppEnv>, what: string, result: TimeAdjustments) {
+  if (result.clamped === 0 && result.dropped === 0) return
+  c.var.deps.logger.warn(
+    { agentId: c.var.agent.id, clamped: result.clamped, dropped: result.dropped },
+    `agent ${what}: timestamps outside the accepted window`,
+  )
+}
 
 export function agentTelemetryRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -42,7 +55,8 @@ export function agentTelemetryRoutes(app: OpenAPIHono<AppEnv>) {
       responses: { ...noContent, ...authProblems, ...bodyProblems },
     }),
     async (c) => {
-      await ingestTelemetry(c.var.services, c.var.agent, c.req.valid('json'))
+      const result = await ingestTelemetry(c.var.services, c.var.agent, c.req.valid('json'))
+      warnAdjusted(c, 'telemetry', result)
       return c.body(null, 204)
     },
   )
@@ -62,8 +76,13 @@ export function agentTelemetryRoutes(app: OpenAPIHono<AppEnv>) {
       },
     }),
     async (c) => {
-      const ids = await ingestAgentEvents(c.var.services, c.var.agent, c.req.valid('json').events)
-      return c.json({ ids }, 201)
+      const result = await ingestAgentEvents(
+        c.var.services,
+        c.var.agent,
+        c.req.valid('json').events,
+      )
+      warnAdjusted(c, 'events', result)
+      return c.json({ ids: result.ids }, 201)
     },
   )
 }
@@ -182,6 +201,8 @@ export function telemetryRoutes(app: OpenAPIHono<AppEnv>) {
       const { services, actor } = c.var
       if (input.siteId) await findSiteRow(services.db, actor.orgId, input.siteId)
       const now = services.clock.now()
+      // Rules are matched before the transaction: it only writes.
+      const alerting = await loadAlerting(services.db, actor.orgId, [input.siteId ?? null], now)
       const id = await services.db.transaction(async (tx) => {
         const row = await recordEvent(
           tx,
@@ -195,6 +216,7 @@ export function telemetryRoutes(app: OpenAPIHono<AppEnv>) {
             details: { ...input.details, actor: actor.id },
           },
           now,
+          alerting,
         )
         return row
       })

@@ -10,6 +10,7 @@ import type { EventType, Severity } from '../../protocol/telemetry'
 import { isoTime } from '../api/common'
 import type { DbOrTx } from '../db/client'
 import { events } from '../db/schema'
+import type { AlertingSnapshot } from './alerts/event-plan'
 import { onEventStored } from './alerts/on-event'
 import type { Actor, ServiceContext } from './context'
 import { decodeCursor, type PageRequest, toPage } from './pagination'
@@ -69,12 +70,18 @@ export function eventRow(event: NewEvent, recordedAt: number): EventRow {
 
 /**
  * Inserts the event and, in the same transaction, hands it to the alert evaluator and the
- * webhook outbox (services/alerts/on-event.ts); returns its id.
+ * webhook outbox (services/alerts/on-event.ts); returns its id. `alerting`, when the caller
+ * loaded it before opening the transaction, keeps rule matching out of it.
  */
-export async function recordEvent(tx: DbOrTx, event: NewEvent, recordedAt: number) {
+export async function recordEvent(
+  tx: DbOrTx,
+  event: NewEvent,
+  recordedAt: number,
+  alerting?: AlertingSnapshot,
+) {
   const row = eventRow(event, recordedAt)
   await tx.insert(events).values(row)
-  await onEventStored(tx, row, recordedAt)
+  await onEventStored(tx, row, recordedAt, alerting)
   return row.id
 }
 

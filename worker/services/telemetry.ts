@@ -5,23 +5,23 @@
  * samples pre-aggregated per path and minute.
  */
 import { and, eq, inArray, lt, sql } from 'drizzle-orm'
-import type { AgentEvent, PathKey, TelemetryBatch } from '../../protocol/telemetry'
-import { activePaths, events, pathRollups, pathStates, sites, trafficRollups } from '../db/schema'
+import type { PathKey, TelemetryBatch } from '../../protocol/telemetry'
+import { activePaths, pathRollups, pathStates, sites, trafficRollups } from '../db/schema'
 import { invalid } from '../errors'
 import type { AgentRow } from './agent-auth'
-import { onEventStored } from './alerts/on-event'
+import { clampTelemetry, ROLLUP_RETENTION_DAYS } from './agent-time'
 import { trafficStatements } from './class-traffic'
 import type { ServiceContext } from './context'
-import { eventRow } from './events'
 
-export const ROLLUP_RETENTION_DAYS = 30
+export { ROLLUP_RETENTION_DAYS }
+
 const MINUTE = 60_000
 /** One batch in this many also purges rollups past retention. */
 const PURGE_ONE_IN = 100
 
 const pathId = (p: PathKey) => `${p.peerSiteId}/${p.localSlot}/${p.remoteSlot}`
 
-async function assertPeersInOrg(ctx: ServiceContext, agent: AgentRow, peers: Set<string>) {
+export async function assertPeersInOrg(ctx: ServiceContext, agent: AgentRow, peers: Set<string>) {
   if (peers.size === 0) return
   const known = await ctx.db
     .select({ id: sites.id })
@@ -92,7 +92,13 @@ function aggregate(batch: TelemetryBatch): Bucket[] {
   return [...buckets.values()]
 }
 
-export async function ingestTelemetry(ctx: ServiceContext, agent: AgentRow, batch: TelemetryBatch) {
+export async function ingestTelemetry(
+  ctx: ServiceContext,
+  agent: AgentRow,
+  reported: TelemetryBatch,
+) {
+  // Agent clocks are not trusted past the window agent-time.ts defines.
+  const { batch, adjustments } = clampTelemetry(reported, ctx.clock.now())
   const peers = new Set([...batch.samples, ...batch.activePaths].map((x) => x.path.peerSiteId))
   await assertPeersInOrg(ctx, agent, peers)
   const db = ctx.db
@@ -207,39 +213,5 @@ export async function ingestTelemetry(ctx: ServiceContext, agent: AgentRow, batc
   if (statements.length > 0) {
     await db.batch(statements as [(typeof statements)[number], ...typeof statements])
   }
-  return { samples: batch.samples.length, paths: latest.size }
-}
-
-export async function ingestAgentEvents(ctx: ServiceContext, agent: AgentRow, list: AgentEvent[]) {
-  const peers = new Set(list.flatMap((e) => (e.path ? [e.path.peerSiteId] : [])))
-  await assertPeersInOrg(ctx, agent, peers)
-  const now = ctx.clock.now()
-  const rows = list.map((e) =>
-    eventRow(
-      {
-        orgId: agent.orgId,
-        siteId: agent.siteId,
-        type: e.type,
-        severity: e.severity,
-        at: e.at,
-        source: 'agent',
-        details: {
-          ...e.details,
-          ...(e.path ? { path: e.path } : {}),
-          ...(e.class ? { class: e.class } : {}),
-          agentId: agent.id,
-        },
-      },
-      now,
-    ),
-  )
-  // Like every stored event, agent events reach the alert evaluator and the webhook outbox
-  // in the transaction that stores them.
-  await ctx.db.transaction(async (tx) => {
-    for (const row of rows) {
-      await tx.insert(events).values(row)
-      await onEventStored(tx, row, now)
-    }
-  })
-  return rows.map((r) => r.id)
+  return { samples: batch.samples.length, paths: latest.size, ...adjustments }
 }

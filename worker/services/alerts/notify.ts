@@ -10,7 +10,7 @@ import type { DbOrTx } from '../../db/client'
 import { alerts, silences, sites } from '../../db/schema'
 import { enqueueMessage } from '../webhooks/outbox'
 import { type Message, severityIcon, slackEscape } from '../webhooks/payload'
-import { siteFilterMatches } from './selector'
+import { silencedBy } from './event-plan'
 
 export type AlertRow = typeof alerts.$inferSelect
 
@@ -36,11 +36,7 @@ export async function isSilenced(
     )
   if (active.length === 0) return false
   const site = await siteInfo(tx, alert.siteId)
-  return active.some(
-    (s) =>
-      (s.ruleId === null || s.ruleId === alert.ruleId) &&
-      siteFilterMatches(s, alert.siteId, site?.labels ?? null),
-  )
+  return silencedBy(active, alert.ruleId, alert.siteId, site?.labels ?? null)
 }
 
 export const toAlertView = (row: AlertRow, ruleName: string | null = null) => ({
@@ -85,9 +81,18 @@ export async function enqueueAlert(
   await enqueueMessage(tx, row.orgId, message, now, { alertId: row.id })
 }
 
-/** Announces a newly firing alert unless silenced; records that it was announced. */
-export async function announceFiring(tx: DbOrTx, row: AlertRow, ruleName: string, now: number) {
-  if (await isSilenced(tx, row, now)) return
+/**
+ * Announces a newly firing alert unless silenced; records that it was announced. Callers
+ * that decided `silenced` before the transaction (on-event.ts) pass it in.
+ */
+export async function announceFiring(
+  tx: DbOrTx,
+  row: AlertRow,
+  ruleName: string,
+  now: number,
+  silenced?: boolean,
+) {
+  if (silenced ?? (await isSilenced(tx, row, now))) return
   await tx.update(alerts).set({ notifiedAt: now }).where(eq(alerts.id, row.id))
   await enqueueAlert(tx, { ...row, notifiedAt: now }, ruleName, 'firing', now)
 }

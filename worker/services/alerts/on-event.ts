@@ -3,45 +3,47 @@
  * subscribe to its type) and through the org's event alert rules (open, group, resolve).
  * Both ways of storing events (recordEvent, agent event batches) call onEventStored in the
  * transaction that inserts the event, so it is handled exactly once, with no later scan.
+ *
+ * Deciding which rules match (event-plan.ts: loading rules, sites, silences and matching
+ * label selectors) is read-only work; callers that can do it before their transaction pass
+ * the snapshot in, and only the writes below run while the transaction holds the writer.
  */
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client'
 import { alertRules, alerts, type events } from '../../db/schema'
 import { toEventView } from '../events'
 import { alertingId } from '../webhooks/ids'
 import { enqueueMessage } from '../webhooks/outbox'
 import { severityIcon, slackEscape } from '../webhooks/payload'
-import { announceFiring, resolveAlert, siteInfo } from './notify'
 import {
-  DEFAULT_QUIET_SECONDS,
-  describeEvent,
-  incidentKey,
-  OPENED_BY,
-  RESOLVED_BY,
-} from './pairing'
-import { siteFilterMatches } from './selector'
+  type AlertingSnapshot,
+  type EventPlan,
+  loadAlerting,
+  planEvent,
+  RANK,
+  type RuleRow,
+} from './event-plan'
+import { announceFiring, resolveAlert } from './notify'
+import { DEFAULT_QUIET_SECONDS, describeEvent, incidentKey, RESOLVED_BY } from './pairing'
 
 type EventRow = typeof events.$inferSelect
-type RuleRow = typeof alertRules.$inferSelect
 
-const RANK = { info: 0, warning: 1, critical: 2 } as const
-
-export async function onEventStored(tx: DbOrTx, row: EventRow, now: number): Promise<void> {
-  await handleEvent(tx, row, now)
+/**
+ * Handles a just-inserted event inside its transaction. Without a snapshot (control-plane
+ * events recorded inside some other change's transaction) the rules are read here.
+ */
+export async function onEventStored(
+  tx: DbOrTx,
+  row: EventRow,
+  now: number,
+  snapshot?: AlertingSnapshot,
+): Promise<void> {
+  const current = snapshot ?? (await loadAlerting(tx, row.orgId, [row.siteId], now))
+  await applyPlan(tx, row, planEvent(current, row), now)
 }
 
-async function handleEvent(tx: DbOrTx, row: EventRow, now: number): Promise<void> {
-  const rules = await tx
-    .select()
-    .from(alertRules)
-    .where(
-      and(
-        eq(alertRules.orgId, row.orgId),
-        eq(alertRules.enabled, true),
-        eq(alertRules.kind, 'event'),
-      ),
-    )
-  const site = await siteInfo(tx, row.siteId)
+async function applyPlan(tx: DbOrTx, row: EventRow, plan: EventPlan, now: number) {
+  const { site } = plan
   const where = site ? ` at site *${slackEscape(site.name)}*` : ''
   await enqueueMessage(
     tx,
@@ -55,15 +57,26 @@ async function handleEvent(tx: DbOrTx, row: EventRow, now: number): Promise<void
     now,
     { eventId: row.id },
   )
-  for (const rule of rules) {
-    if (!siteFilterMatches(rule, row.siteId, site?.labels ?? null)) continue
-    const opener = OPENED_BY[row.type]
-    if (opener && rule.eventTypes.includes(opener)) {
-      await closeIncident(tx, rule, row, now)
-    }
-    if (rule.eventTypes.includes(row.type) && RANK[row.severity] >= RANK[rule.minSeverity]) {
-      await openOrGroup(tx, rule, row, now)
-    }
+  if (plan.rules.length === 0) return
+  // The plan may predate the transaction: a rule deleted or disabled since then is skipped
+  // (acting on a rule edited since is as if the event had come just before the edit).
+  const live = await tx
+    .select({ id: alertRules.id })
+    .from(alertRules)
+    .where(
+      and(
+        inArray(
+          alertRules.id,
+          plan.rules.map((p) => p.rule.id),
+        ),
+        eq(alertRules.enabled, true),
+      ),
+    )
+  const liveIds = new Set(live.map((r) => r.id))
+  for (const { rule, close, open, silenced } of plan.rules) {
+    if (!liveIds.has(rule.id)) continue
+    if (close) await closeIncident(tx, rule, row, now)
+    if (open) await openOrGroup(tx, rule, row, now, silenced)
   }
 }
 
@@ -78,7 +91,13 @@ async function closeIncident(tx: DbOrTx, rule: RuleRow, row: EventRow, now: numb
   if (open) await resolveAlert(tx, open.id, rule.name, now, { eventId: row.id, type: row.type })
 }
 
-async function openOrGroup(tx: DbOrTx, rule: RuleRow, row: EventRow, now: number) {
+async function openOrGroup(
+  tx: DbOrTx,
+  rule: RuleRow,
+  row: EventRow,
+  now: number,
+  silenced: boolean,
+) {
   const key = incidentKey(row.type, row.siteId, row.details)
   const quiet = rule.resolveAfterSeconds ?? (RESOLVED_BY[row.type] ? null : DEFAULT_QUIET_SECONDS)
   const autoResolveAt = quiet === null ? null : now + quiet * 1000
@@ -107,7 +126,8 @@ async function openOrGroup(tx: DbOrTx, rule: RuleRow, row: EventRow, now: number
       status: 'firing',
       severity: RANK[row.severity] > RANK[rule.severity] ? row.severity : rule.severity,
       summary: describeEvent(row.type, row.details),
-      details: { eventId: row.id, type: row.type, ...row.details },
+      // The control plane's own fields last: event details never override them.
+      details: { ...row.details, eventId: row.id, type: row.type },
       eventCount: 1,
       startedAt: now,
       lastEventAt: now,
@@ -115,5 +135,5 @@ async function openOrGroup(tx: DbOrTx, rule: RuleRow, row: EventRow, now: number
     })
     .onConflictDoNothing()
     .returning()
-  if (created) await announceFiring(tx, created, rule.name, now)
+  if (created) await announceFiring(tx, created, rule.name, now, silenced)
 }

@@ -5,16 +5,36 @@
  *   (label present), `!key` (absent).
  * Parsed and checked when a rule is written (a bad regex is a 422 then, never a failed
  * evaluation later).
+ *
+ * Regexes use RE2 syntax and semantics (re2js): matching is linear in the label's length
+ * whatever the pattern, so an operator's selector cannot stall event ingestion with
+ * catastrophic backtracking (`(a+)+b` against a long value took seconds with RegExp).
+ * RE2 has no lookaround or backreferences: those are refused as unsupported syntax.
  */
+import { RE2JS } from 're2js'
+
+/** A compiled regex term: only whole-value matching is used. */
+interface Matcher {
+  matches(input: string): boolean
+}
 
 export type Term =
   | { key: string; op: '=' | '!='; value: string }
-  | { key: string; op: '=~' | '!~'; regex: RegExp }
+  | { key: string; op: '=~' | '!~'; regex: Matcher }
   | { key: string; op: 'exists' | 'absent' }
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/
 export const MAX_SELECTOR_LENGTH = 500
 const MAX_REGEX_LENGTH = 200
+
+/** RE2's parse error, without the library's class name: it is shown to the operator. */
+function compileRegex(pattern: string): Matcher | string {
+  try {
+    return RE2JS.compile(pattern)
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
+  }
+}
 
 /** The parsed selector, or an error message. */
 export function parseSelector(text: string): Term[] | string {
@@ -34,15 +54,32 @@ export function parseSelector(text: string): Term[] | string {
     if (not) return `"!" only negates a bare key, as in "!${key}"`
     if (op === '=~' || op === '!~') {
       if (value.length > MAX_REGEX_LENGTH) return `regex longer than ${MAX_REGEX_LENGTH}`
-      try {
-        terms.push({ key, op, regex: new RegExp(`^(?:${value})$`) })
-      } catch (error) {
-        return `invalid regex for "${key}": ${error instanceof Error ? error.message : error}`
+      const regex = compileRegex(value)
+      if (typeof regex === 'string') {
+        return `invalid or unsupported regex for "${key}" (RE2 syntax): ${regex}`
       }
+      terms.push({ key, op, regex })
       continue
     }
     terms.push({ key, op: op === '!=' ? '!=' : '=', value })
   }
+  return terms
+}
+
+/**
+ * Selectors compiled once per text and kept: every stored event is matched against every
+ * rule and silence of its org, and compiling a regex costs far more than matching it. A
+ * bounded map (oldest entry out first) so distinct texts cannot grow it without limit.
+ */
+const CACHE_LIMIT = 1000
+const compiled = new Map<string, Term[] | string>()
+
+export function compiledSelector(text: string): Term[] | string {
+  const hit = compiled.get(text)
+  if (hit !== undefined) return hit
+  const terms = parseSelector(text)
+  if (compiled.size >= CACHE_LIMIT) compiled.delete(compiled.keys().next().value as string)
+  compiled.set(text, terms)
   return terms
 }
 
@@ -59,9 +96,9 @@ export function matchesSelector(terms: readonly Term[], labels: Record<string, s
       case '!=':
         return value !== t.value
       case '=~':
-        return value !== undefined && t.regex.test(value)
+        return value !== undefined && t.regex.matches(value)
       case '!~':
-        return value === undefined || !t.regex.test(value)
+        return value === undefined || !t.regex.matches(value)
       default:
         return false
     }
@@ -75,7 +112,8 @@ export interface SiteFilter {
 
 /**
  * Whether a filter (a rule's or a silence's) covers the site: no filter covers every
- * event, org-wide ones included; site ids and a selector must each match when given.
+ * event, org-wide ones included; site ids and a selector must each match when given. A
+ * selector stored before a syntax change that no longer compiles matches nothing.
  */
 export function siteFilterMatches(
   filter: SiteFilter,
@@ -86,7 +124,7 @@ export function siteFilterMatches(
   if (!siteId) return false
   if (filter.siteIds && !filter.siteIds.includes(siteId)) return false
   if (filter.siteSelector) {
-    const terms = parseSelector(filter.siteSelector)
+    const terms = compiledSelector(filter.siteSelector)
     if (typeof terms === 'string' || !labels) return false
     return matchesSelector(terms, labels)
   }
