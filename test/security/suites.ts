@@ -6,9 +6,9 @@
  * `<actor>.node.test.ts` files beside these.
  */
 import type { ApiTarget } from '../api/harness'
+import { agentSecurity } from './agent'
 import { anonymousSecurity } from './anonymous'
 import { enrollmentTokenSecurity } from './enrollment-token'
-import { agentSecurity } from './agent'
 import { operatorSecurity } from './operator'
 import { viewerSecurity } from './viewer'
 
