@@ -29,6 +29,12 @@ export interface AppDeps {
    * instance that the notifier cannot hear (Workers isolates, several Node processes).
    */
   configPollIntervalMs: number
+  /**
+   * Aborted when the process begins to shut down (Node: SIGTERM, RunningServer.close()).
+   * Long-polls then answer 304 at once, so the drain is not held open by agents waiting
+   * for a change. Absent (Workers): the runtime ends requests itself.
+   */
+  shutdown?: AbortSignal
   /** Webhook delivery on this runtime (issue 7); absent: private targets refused, no kicks. */
   webhooks?: WebhookRuntime
   /**

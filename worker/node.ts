@@ -1,6 +1,8 @@
 /**
  * `npm start`: the single-machine install. Embedded libSQL file by default, listening on
- * 127.0.0.1:8787. SIGTERM/SIGINT drain in-flight requests and exit 0.
+ * 127.0.0.1:8787. SIGTERM/SIGINT: long-polls answer 304 at once, in-flight requests and
+ * the webhook attempt in flight finish, the database closes, exit 0 (within a second when
+ * idle); the drain deadline below is only a backstop for a request that never ends.
  */
 import pino from 'pino'
 import { loadNodeConfig } from './config'

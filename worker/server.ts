@@ -92,6 +92,8 @@ export async function startNodeServer(
     },
     options.webhooks,
   )
+  // Aborted by close(): long-polls answer 304 at once instead of holding the drain open.
+  const shutdown = new AbortController()
   const app = createApp({
     db,
     clock,
@@ -100,6 +102,7 @@ export async function startNodeServer(
     version: APP_VERSION,
     notifier: new InProcessNotifier(),
     configPollIntervalMs: configPollIntervalMs(config),
+    shutdown: shutdown.signal,
     webhooks: { allowPrivate, kick: () => dispatcher.kick() },
     models,
     ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
@@ -112,7 +115,11 @@ export async function startNodeServer(
   })
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve(
-      { fetch: withDashboard(app.fetch), port: config.PORT, hostname: config.HOST },
+      {
+        fetch: closingConnections(withDashboard(app.fetch), shutdown.signal),
+        port: config.PORT,
+        hostname: config.HOST,
+      },
       () => resolve(s),
     )
     s.once('error', reject)
@@ -134,6 +141,7 @@ export async function startNodeServer(
     ...(boot.generatedToken ? { generatedBootstrapToken: boot.generatedToken } : {}),
     close() {
       clearInterval(sweeper)
+      shutdown.abort()
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
           // The attempt in flight finishes (or times out) before the database closes.
@@ -151,6 +159,28 @@ export async function startNodeServer(
 }
 
 type Fetch = (request: Request, env?: object) => Response | Promise<Response>
+
+/**
+ * Once shutdown began, every answer says `Connection: close` (RFC 9112 sec. 9.6), so Node
+ * ends the socket after it. server.close() only drops connections idle at the moment it
+ * is called; a keep-alive socket that carried a woken long-poll would otherwise hold the
+ * close open until the client's keep-alive timer runs out (3 s for Node's fetch).
+ */
+export function closingConnections(fetch: Fetch, shutdown: AbortSignal): Fetch {
+  return async (request, env) => {
+    const response = await fetch(request, env)
+    if (!shutdown.aborted) return response
+    try {
+      response.headers.set('connection', 'close')
+      return response
+    } catch {
+      // Immutable headers (a proxied response): copy it once.
+      const copy = new Response(response.body, response)
+      copy.headers.set('connection', 'close')
+      return copy
+    }
+  }
+}
 
 /**
  * Paths the API answers; everything else that is a GET is the dashboard's, /docs/assets/

@@ -99,6 +99,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>) {
             notifier: deps.notifier,
             pollIntervalMs: deps.configPollIntervalMs,
             now: () => deps.clock.now(),
+            shutdown: deps.shutdown,
           },
           agent.siteId,
           knownRevision,
