@@ -1,12 +1,13 @@
 /**
  * Actor: an enrolled agent (signed requests with a site's identity key). May report its
  * own site's paths and events; may not plant data that outlives the window the control
- * plane accepts, spoof the fields the control plane derives, or crash a request
- * (docs/security.md).
+ * plane accepts, spoof the fields the control plane derives, or crash a request; once
+ * revoked, gets nothing more, not even from a long-poll it started before (docs/security.md).
  */
 import { describe, expect, it } from 'vitest'
 import { type ApiTarget, expectProblem, newOrg } from '../api/harness'
 import { enrolledSites } from '../api/suite-agents'
+import { longPollInFlight } from './long-poll'
 
 const YEAR_2100 = Date.UTC(2100, 0, 1)
 /** The window's future edge (services/agent-time.ts), plus slack for the test's own run. */
@@ -91,6 +92,33 @@ export function agentSecurity(target: () => ApiTarget) {
       const [event] = (await viewer.get('/v1/events?type=path.down')).body.items
       expect(firing.body.items[0].details).toMatchObject({ eventId: event.id, type: 'path.down' })
       expect(event.details.agentId).toBe(sites.a!.agent.agentId)
+    })
+
+    it('finding 7: a long-poll in flight when its agent is revoked answers 401, not the document', async () => {
+      const { operator } = await newOrg(target())
+      const sites = await enrolledSites(operator, target(), [
+        { name: 'a', prefix: '10.86.0.0/16' },
+        { name: 'b', prefix: '10.87.0.0/16' },
+      ])
+      const agent = sites.a!.agent
+      const first = await agent.config()
+      expect(first.status).toBe(200)
+      const poll = await longPollInFlight(agent, `"${first.body.revision}"`, 20)
+      // Revoking bumps the site's revision: that change is what wakes the poll.
+      expect((await operator.delete(`/v1/agents/${agent.agentId}`)).status).toBe(204)
+      const answer = await poll.answer
+      expectProblem(answer, 401, 'agent-revoked')
+      expect(answer.body.peers).toBeUndefined()
+      // Another change afterwards (a peer's prefixes) still gets the revoked agent nothing.
+      expect(
+        (await operator.patch(`/v1/sites/${sites.b!.siteId}`, { prefixes: ['10.87.0.0/17'] }))
+          .status,
+      ).toBe(200)
+      expectProblem(
+        await agent.config({ etag: `"${first.body.revision}"`, wait: 1 }),
+        401,
+        'agent-revoked',
+      )
     })
 
     it('finding 9c: deeply nested JSON is a 400 problem, not a 500', async () => {

@@ -16,6 +16,7 @@ import { enrollBodySchema, enrollResultSchema } from '../api/enrollment'
 import { requireAgentSignature } from '../http/agent-auth'
 import type { AppEnv } from '../http/env'
 import { tracerFor, withSpan } from '../observability/tracing'
+import { activeAgent } from '../services/agent-auth'
 import { DesiredStateCache, desiredStateJson } from '../services/config-cache'
 import { enroll } from '../services/enrollment'
 import { waitForRevisionChange } from '../services/long-poll'
@@ -106,6 +107,9 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>) {
           (wait ?? 0) * 1000,
           c.req.raw.signal,
         )
+        // The agent may have been revoked while it waited (revoking wakes it, as the
+        // site's revision changes): it gets the 401, never the document or a 304.
+        if (wait) await activeAgent(c.var.services, agent.id)
         if (revision === knownRevision) {
           c.header('ETag', `"${revision}"`)
           return c.body(null, 304)

@@ -46,11 +46,7 @@ export async function authenticateAgent(
     )
   }
 
-  const [agent] = await ctx.db.select().from(agents).where(eq(agents.id, params.keyId))
-  if (!agent) throw new ProblemError('agent-unknown', `no agent ${params.keyId}`)
-  if (agent.revokedAt !== null) {
-    throw new ProblemError('agent-revoked', `agent ${agent.id} was revoked; enroll again`)
-  }
+  const agent = await activeAgent(ctx, params.keyId)
 
   if (request.headers['content-digest'] !== (await contentDigest(request.body))) {
     throw new ProblemError('agent-signature-invalid', 'the Content-Digest does not match the body')
@@ -76,6 +72,20 @@ export async function authenticateAgent(
   }
   if (Math.random() * PURGE_ONE_IN < 1) {
     await ctx.db.delete(agentNonces).where(and(lt(agentNonces.expiresAt, ctx.clock.now())))
+  }
+  return agent
+}
+
+/**
+ * The agent's row if it may still be served, else the 401 saying why. Checked when a
+ * request is authenticated and again after a long-poll's wait (issue 16, finding 7): a
+ * revocation during the wait must not let the poll carry the new document out.
+ */
+export async function activeAgent(ctx: ServiceContext, agentId: string): Promise<AgentRow> {
+  const [agent] = await ctx.db.select().from(agents).where(eq(agents.id, agentId))
+  if (!agent) throw new ProblemError('agent-unknown', `no agent ${agentId}`)
+  if (agent.revokedAt !== null) {
+    throw new ProblemError('agent-revoked', `agent ${agent.id} was revoked; enroll again`)
   }
   return agent
 }
