@@ -21,12 +21,15 @@ export const NODE_ADMIN_TOKEN = 'test-instance-admin-token-0123456789'
 
 export interface NodeTarget extends ApiTarget {
   deps: AppDeps
+  /** The temp database's DATABASE_URL, for tools that open it beside the app. */
+  databaseUrl: string
   close(): void
 }
 
 export async function startNodeTarget(overrides: Partial<AppDeps> = {}): Promise<NodeTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'patronus-api-'))
-  const { db, close } = await openNodeDb({ url: `file:${join(dir, 'test.db')}` })
+  const databaseUrl = `file:${join(dir, 'test.db')}`
+  const { db, close } = await openNodeDb({ url: databaseUrl })
   await applyMigrations(db)
   await bootstrap({ db, clock: systemClock }, NODE_ADMIN_TOKEN)
   // The shipped model, as `npm start` serves it by default (PATRONUS_MODEL unset).
@@ -47,6 +50,7 @@ export async function startNodeTarget(overrides: Partial<AppDeps> = {}): Promise
     adminToken: NODE_ADMIN_TOKEN,
     model: models.current,
     deps,
+    databaseUrl,
     fetch: async (path, init) => app.fetch(new Request(`http://patronus.test${path}`, init)),
     close: () => {
       close()

@@ -9,6 +9,7 @@ import type { ApiTarget } from '../api/harness'
 import { agentSecurity } from './agent'
 import { anonymousSecurity } from './anonymous'
 import { enrollmentTokenSecurity } from './enrollment-token'
+import { instanceAdminSecurity } from './instance-admin'
 import { operatorSecurity } from './operator'
 import { viewerSecurity } from './viewer'
 
@@ -18,4 +19,5 @@ export function securitySuites(target: () => ApiTarget) {
   anonymousSecurity(target)
   operatorSecurity(target)
   agentSecurity(target)
+  instanceAdminSecurity(target)
 }

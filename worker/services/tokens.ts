@@ -1,14 +1,21 @@
 /**
  * API tokens: random, shown once, stored as SHA-256 hashes, scoped to one org with a
  * role. Revocation is immediate: the next request with the token is a 401.
+ *
+ * Instance-admin tokens live in org `default` but belong to the instance (issue 16,
+ * finding 6): only an instance admin sees or revokes them, as if they did not exist for
+ * the org's own admins, and the last one cannot be revoked, since nothing else can create
+ * orgs and bootstrap never runs again on a database that has one. Losing it anyway is
+ * recovered on the database host (`npm run admin -- reset-token`, instance-admin.ts).
  */
-import { and, asc, eq, gt } from 'drizzle-orm'
+import { and, asc, count, eq, gt, isNull, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/sqlite-core'
 import { newId } from '../../protocol/ids'
 import { isoTime } from '../api/common'
 import type { Token, TokenCreate } from '../api/orgs'
 import type { DbOrTx } from '../db/client'
 import { apiTokens, orgs } from '../db/schema'
-import { notFound, ProblemError } from '../errors'
+import { conflict, notFound, ProblemError } from '../errors'
 import { recordAudit } from './audit'
 import type { Actor, Role, ServiceContext } from './context'
 import { decodeCursor, type PageRequest, toPage } from './pagination'
@@ -86,7 +93,13 @@ export async function listTokens(ctx: ServiceContext, actor: Actor, page: PageRe
   const rows = await ctx.db
     .select()
     .from(apiTokens)
-    .where(and(eq(apiTokens.orgId, actor.orgId), after ? gt(apiTokens.id, after) : undefined))
+    .where(
+      and(
+        eq(apiTokens.orgId, actor.orgId),
+        actor.instanceAdmin ? undefined : eq(apiTokens.instanceAdmin, false),
+        after ? gt(apiTokens.id, after) : undefined,
+      ),
+    )
     .orderBy(asc(apiTokens.id))
     .limit(page.limit + 1)
   return toPage(rows, page.limit, toToken)
@@ -96,10 +109,27 @@ export async function revokeToken(ctx: ServiceContext, actor: Actor, tokenId: st
   const now = ctx.clock.now()
   await ctx.db.transaction(async (tx) => {
     const [row] = await tx.select().from(apiTokens).where(eq(apiTokens.id, tokenId))
-    if (!row || (!actor.instanceAdmin && row.orgId !== actor.orgId))
-      throw notFound('token', tokenId)
+    const visible = actor.instanceAdmin || (row?.orgId === actor.orgId && !row.instanceAdmin)
+    if (!row || !visible) throw notFound('token', tokenId)
     if (row.revokedAt !== null) return
-    await tx.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, tokenId))
+    // One statement: two instance admins revoking each other at once cannot both win.
+    const revoked = await tx
+      .update(apiTokens)
+      .set({ revokedAt: now })
+      .where(
+        and(
+          eq(apiTokens.id, tokenId),
+          isNull(apiTokens.revokedAt),
+          row.instanceAdmin ? sql`(${activeInstanceAdminTokens(tx)}) > 1` : undefined,
+        ),
+      )
+      .returning({ id: apiTokens.id })
+    if (revoked.length === 0) {
+      if (!row.instanceAdmin) return
+      throw conflict(
+        'this is the last instance-admin token: issue another first (`npm run admin -- reset-token` on the database host), then revoke this one',
+      )
+    }
     await recordAudit(
       tx,
       actor,
@@ -108,6 +138,15 @@ export async function revokeToken(ctx: ServiceContext, actor: Actor, tokenId: st
       row.orgId,
     )
   })
+}
+
+/** A scalar subquery: how many instance-admin tokens are not revoked. */
+function activeInstanceAdminTokens(tx: DbOrTx) {
+  const others = alias(apiTokens, 'others')
+  return tx
+    .select({ n: count() })
+    .from(others)
+    .where(and(eq(others.instanceAdmin, true), isNull(others.revokedAt)))
 }
 
 /** Resolves a bearer token to its actor, or throws 401 saying what is wrong with it. */
