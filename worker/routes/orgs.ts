@@ -84,7 +84,7 @@ export function orgsRoutes(app: OpenAPIHono<AppEnv>) {
       method: 'get',
       path: '/v1/tokens',
       tags: ['Tokens'],
-      summary: 'List the org’s API tokens (admin)',
+      summary: 'List the org’s API tokens (admin; instance-admin tokens: instance admins only)',
       request: { query: listQuerySchema },
       responses: {
         200: jsonContent(pageOf(tokenSchema, 'TokenPage'), 'A page of tokens'),
@@ -103,8 +103,15 @@ export function orgsRoutes(app: OpenAPIHono<AppEnv>) {
       path: '/v1/tokens/{tokenId}',
       tags: ['Tokens'],
       summary: 'Revoke an API token (admin)',
+      description:
+        'Instance-admin tokens are revoked by instance admins only (for anyone else they do not exist: 404); the last one cannot be revoked (409; `npm run admin -- reset-token` on the database host makes another).',
       request: { params: z.strictObject({ tokenId: pathId('tokenId') }) },
-      responses: { ...noContent, ...authProblems, ...notFoundProblem },
+      responses: {
+        ...noContent,
+        ...authProblems,
+        ...notFoundProblem,
+        409: { ...bodyProblems[409], description: 'The last instance-admin token' },
+      },
     }),
     async (c) => {
       requireRole(c.var.actor, 'admin')
