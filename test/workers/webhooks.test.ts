@@ -5,12 +5,12 @@
  * tried in turn. The target is a name that cannot resolve (RFC 6761 `.invalid`): every
  * attempt is a network error, which is retryable.
  */
-import { SELF } from 'cloudflare:test'
+import { env, SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { newOrg } from '../api/harness'
 
 const target = {
-  adminToken: (await import('cloudflare:test')).env.PATRONUS_BOOTSTRAP_TOKEN as string,
+  adminToken: (env as unknown as { PATRONUS_BOOTSTRAP_TOKEN: string }).PATRONUS_BOOTSTRAP_TOKEN,
   fetch: (path: string, init?: RequestInit) => SELF.fetch(`http://patronus.test${path}`, init),
 }
 
