@@ -45,7 +45,7 @@ export async function startNodeServer(
   logger: Logger,
   clock: Clock = systemClock,
   options: {
-    webhooks?: NodeDispatcherOptions & { retryBaseMs?: number }
+    webhooks?: NodeDispatcherOptions & { retryBaseMs?: number; timeoutMs?: number }
     /** Tracing (worker/observability/provider.ts builds one from OTEL_*); absent: off. */
     tracerProvider?: TracerProvider
   } = {},
@@ -87,6 +87,7 @@ export async function startNodeServer(
       owner: `node:${crypto.randomUUID()}`,
       userAgent: `Patronus-Webhooks/${APP_VERSION}`,
       ...(options.webhooks?.retryBaseMs ? { retryBaseMs: options.webhooks.retryBaseMs } : {}),
+      ...(options.webhooks?.timeoutMs ? { timeoutMs: options.webhooks.timeoutMs } : {}),
       ...(tracer ? { tracer } : {}),
       onDelivery: (result) => metrics.webhookDelivery(result),
     },

@@ -70,5 +70,24 @@ export function operatorSecurity(target: () => ApiTarget) {
       })
       expectProblem(silence, 422, 'validation-failed')
     })
+
+    it('finding 11: a webhook to an IPv6 form of an internal IPv4 address is refused', async () => {
+      // Both suites run without PATRONUS_WEBHOOK_ALLOW_PRIVATE, as a deployment does.
+      const { operator } = await newOrg(target())
+      for (const url of [
+        'http://[::ffff:0:7f00:1]/', // IPv4-translated 127.0.0.1
+        'http://[::ffff:0:127.0.0.1]/',
+        'http://[64:ff9b::7f00:1]/', // NAT64
+        'http://[64:ff9b:1::a9fe:a9fe]/', // NAT64 local-use, 169.254.169.254
+        'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', // Teredo
+        'http://[2002:a9fe:a9fe::1]/', // 6to4 of 169.254.169.254
+      ]) {
+        const created = await operator.post('/v1/webhooks', { url, events: ['path.down'] })
+        expectProblem(created, 422, 'validation-failed')
+        expect(created.body.errors[0].path, url).toBe('url')
+      }
+      const listed = await operator.get('/v1/webhooks')
+      expect(listed.body.items).toHaveLength(0)
+    })
   })
 }

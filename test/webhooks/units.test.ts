@@ -39,13 +39,7 @@ describe('webhook targets', () => {
     ]) {
       expect(isBlockedAddress(ip), ip).toBe(true)
     }
-    for (const ip of [
-      '8.8.8.8',
-      '172.32.0.1',
-      '1.1.1.1',
-      '2606:4700:4700::1111',
-      '::ffff:8.8.8.8',
-    ]) {
+    for (const ip of ['8.8.8.8', '172.32.0.1', '1.1.1.1', '2606:4700:4700::1111']) {
       expect(isBlockedAddress(ip), ip).toBe(false)
     }
     expect(isBlockedAddress('example.com')).toBeUndefined()

@@ -365,6 +365,11 @@ export const webhookEndpoints = sqliteTable(
     consecutiveFailures: integer('consecutive_failures').notNull().default(0),
     disabledAt: integer('disabled_at'),
     disabledReason: text('disabled_reason'),
+    /**
+     * After a retryable failure no delivery to this endpoint is attempted before this
+     * time, so its other queued deliveries do not each try it in turn (issue 16, finding 4).
+     */
+    heldUntil: integer('held_until'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     version: integer('version').notNull().default(1),

@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../http/env'
-import { drainOutbox } from '../services/webhooks/dispatcher'
+import { drainOutbox } from '../services/webhooks/drain'
 
 const QUIET = new Set([
   '/v1/agent/heartbeat',

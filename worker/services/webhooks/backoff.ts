@@ -2,8 +2,10 @@
  * The retry schedule: after attempt n fails with a retryable outcome (timeout, network
  * error, 408, 429, 5xx) the next one is due base * 2^(n-1), capped at one hour, with
  * +-25 % jitter so that many endpoints failing together do not retry in step; a
- * Retry-After (seconds or an HTTP date) replaces the computed delay. No attempt is
- * scheduled after `retryUntil` (24 h after the message was enqueued).
+ * Retry-After (seconds or an HTTP date) replaces the computed delay, clamped to
+ * [base, cap]: a receiver may ask for patience, never for a storm (`Retry-After: 0` made
+ * 319 requests for 20 deliveries in 1.4 s, issue 16 finding 4). No attempt is scheduled
+ * after `retryUntil` (24 h after the message was enqueued).
  */
 
 export const RETRY_BASE_MS = 30_000
@@ -22,6 +24,23 @@ export function retryAfterMs(header: string | null, now: number): number | undef
   if (/^\d+$/.test(text)) return Number(text) * 1000
   const at = Date.parse(text)
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
+/** Retry-After clamped to at least the base and at most the cap. */
+export function clampRetryAfter(ms: number, baseMs = RETRY_BASE_MS): number {
+  return Math.min(Math.max(ms, baseMs), RETRY_CAP_MS)
+}
+
+/** The wait before the next attempt after the `attempt`-th failed with a retryable outcome. */
+export function retryDelayMs(
+  retryAfter: string | null,
+  attempt: number,
+  now: number,
+  random: number,
+  baseMs = RETRY_BASE_MS,
+): number {
+  const asked = retryAfterMs(retryAfter, now)
+  return asked === undefined ? backoffMs(attempt, random, baseMs) : clampRetryAfter(asked, baseMs)
 }
 
 export type Outcome =

@@ -9,7 +9,7 @@ import { classify, type Outcome } from './backoff'
 import type { DeliveryRow } from './outbox'
 import { signatureHeader } from './signing'
 import { targetProblem } from './target'
-import { MAX_RESPONSE_BYTES, TIMEOUT_MS, TransportError, type WebhookTransport } from './transport'
+import { MAX_RESPONSE_BYTES, TransportError, type WebhookTransport } from './transport'
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect
 
@@ -38,6 +38,8 @@ export interface AttemptOptions {
   userAgent: string
   /** Monotonic milliseconds, for latency. */
   elapsed: () => number
+  /** The whole exchange's deadline (transport.ts TIMEOUT_MS unless a test shortens it). */
+  timeoutMs: number
 }
 
 export async function attempt(
@@ -68,7 +70,7 @@ export async function attempt(
       url: endpoint.url,
       headers,
       body: row.payload,
-      timeoutMs: TIMEOUT_MS,
+      timeoutMs: options.timeoutMs,
       maxResponseBytes: MAX_RESPONSE_BYTES,
     })
     const latencyMs = Math.round(options.elapsed() - started)

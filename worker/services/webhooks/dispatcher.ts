@@ -1,129 +1,14 @@
 /**
- * Drains the outbox: claims due deliveries and attempts them a few at a time. Runtime-agnostic:
- * Node runs it in-process (NodeDispatcher: a short poll plus kicks after writes), Workers
- * from the cron trigger and, for the first attempt right away, from `ctx.waitUntil`.
+ * When the outbox is drained (drain.ts does the draining): Node runs one drain at a time
+ * in-process (NodeDispatcher: a short poll plus kicks after writes wake it), Workers run
+ * the periodic pass from the cron trigger and, for the first attempt right away, a drain
+ * from `ctx.waitUntil` (routes/webhook-kick.ts).
  */
-import { SpanKind, type Tracer } from '@opentelemetry/api'
-import type { Clock } from '../../clock'
-import type { Db } from '../../db/client'
-import type { Logger } from '../../logger'
-import type { DeliveryResult } from '../../observability/metric-names'
-import { withSpan } from '../../observability/tracing'
 import { evaluateAlerts } from '../alerts/periodic'
-import { attempt, loadEndpoint } from './deliver'
-import {
-  cancelDelivery,
-  claimDue,
-  completeAttempt,
-  type DeliveryRow,
-  purgeDeliveries,
-} from './outbox'
-import type { WebhookTransport } from './transport'
+import { type DispatchDeps, Drain, describeError, drainOutbox } from './drain'
+import { purgeDeliveries } from './outbox'
 
-export interface DispatchDeps {
-  db: Db
-  clock: Clock
-  logger: Logger
-  transport: WebhookTransport
-  allowPrivate: boolean
-  /** Identifies this dispatcher in leases. */
-  owner: string
-  userAgent?: string
-  random?: () => number
-  /** Overrides the 30 s retry base (tests). */
-  retryBaseMs?: number
-  elapsed?: () => number
-  /** Tracing on: one span per attempt (observability). */
-  tracer?: Tracer
-  /** Counts attempt results (patronus_webhook_deliveries_total). */
-  onDelivery?: (result: DeliveryResult) => void
-}
-
-/** drizzle wraps driver errors ("Failed query: ..."): log the driver's reason too. */
-export const describeError = (error: unknown): string => {
-  const cause = (error as { cause?: unknown })?.cause
-  const text = error instanceof Error ? error.message.split('\n')[0]! : String(error)
-  return cause ? `${text.slice(0, 120)}: ${describeError(cause)}` : text
-}
-
-const BATCH = 16
-const CONCURRENCY = 4
-
-async function attemptOne(deps: DispatchDeps, row: DeliveryRow): Promise<void> {
-  if (!deps.tracer) return attemptOneUntraced(deps, row)
-  return withSpan(
-    deps.tracer,
-    'webhook.deliver',
-    () => attemptOneUntraced(deps, row),
-    {
-      'patronus.webhook.delivery_id': row.id,
-      'patronus.webhook.endpoint_id': row.endpointId,
-      'patronus.webhook.message_type': row.messageType,
-      'patronus.webhook.attempt': row.attempts + 1,
-    },
-    SpanKind.CLIENT,
-  )
-}
-
-async function attemptOneUntraced(deps: DispatchDeps, row: DeliveryRow): Promise<void> {
-  const now = deps.clock.now()
-  const endpoint = await loadEndpoint(deps.db, row.endpointId)
-  if (!endpoint?.enabled) {
-    await cancelDelivery(deps.db, row, deps.owner, now, 'endpoint disabled or deleted')
-    deps.onDelivery?.('cancelled')
-    return
-  }
-  const { outcome, latencyMs } = await attempt(endpoint, row, {
-    transport: deps.transport,
-    allowPrivate: deps.allowPrivate,
-    now,
-    userAgent: deps.userAgent ?? 'Patronus-Webhooks/1',
-    elapsed: deps.elapsed ?? (() => performance.now()),
-  })
-  const result = await completeAttempt(
-    deps.db,
-    row,
-    deps.owner,
-    { outcome, startedAt: now, latencyMs },
-    deps.clock.now(),
-    (deps.random ?? Math.random)(),
-    deps.retryBaseMs,
-  )
-  deps.onDelivery?.(result)
-  if (result === 'failed') {
-    deps.logger.warn(
-      {
-        deliveryId: row.id,
-        endpointId: row.endpointId,
-        error: outcome.kind !== 'success' ? outcome.error : '',
-      },
-      'webhook delivery failed for good',
-    )
-  }
-}
-
-/** One pass over every due delivery (in batches). Returns attempts made. */
-export async function drainOutbox(deps: DispatchDeps): Promise<number> {
-  let total = 0
-  for (;;) {
-    const claimed = await claimDue(deps.db, deps.owner, deps.clock.now(), BATCH)
-    if (claimed.length === 0) return total
-    total += claimed.length
-    const queue = [...claimed]
-    const workers = Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
-        await attemptOne(deps, row).catch((error: unknown) =>
-          deps.logger.error(
-            { err: describeError(error), deliveryId: row?.id },
-            'webhook attempt crashed',
-          ),
-        )
-      }
-    })
-    await Promise.all(workers)
-    if (claimed.length < BATCH) return total
-  }
-}
+export type { DispatchDeps } from './drain'
 
 /** The periodic pass: alert evaluation (thresholds, auto-resolve, repeats), then a drain. */
 export async function periodicPass(deps: DispatchDeps): Promise<void> {
@@ -139,9 +24,13 @@ export interface NodeDispatcherOptions {
   evaluateMs?: number
 }
 
-/** Node: one drain at a time; a kick during a drain runs another right after it. */
+/**
+ * Node: one drain at a time. A kick during a drain wakes it to claim what just became due
+ * (it does not wait for the drain's slowest attempt); a kick as it ends runs another.
+ */
 export class NodeDispatcher {
   private running: Promise<void> | undefined
+  private drain: Drain | undefined
   private again = false
   private timers: ReturnType<typeof setInterval>[] = []
   private evaluating: Promise<void> | undefined
@@ -165,17 +54,22 @@ export class NodeDispatcher {
     if (this.stopped) return
     if (this.running) {
       this.again = true
+      this.drain?.wake()
       return
     }
     this.running = (async () => {
       do {
         this.again = false
-        await drainOutbox(this.deps).catch((error: unknown) =>
-          this.deps.logger.warn({ err: describeError(error) }, 'webhook drain failed'),
-        )
+        this.drain = new Drain(this.deps)
+        await this.drain
+          .run()
+          .catch((error: unknown) =>
+            this.deps.logger.warn({ err: describeError(error) }, 'webhook drain failed'),
+          )
       } while (this.again && !this.stopped)
     })().finally(() => {
       this.running = undefined
+      this.drain = undefined
     })
   }
 
@@ -195,11 +89,12 @@ export class NodeDispatcher {
     return this.evaluating
   }
 
-  /** Stops the timers and waits for the attempt in flight (at most the 10 s timeout). */
+  /** Stops the timers and waits for the attempts in flight (at most the 10 s timeout). */
   async stop(): Promise<void> {
     this.stopped = true
     for (const t of this.timers) clearInterval(t)
     this.timers = []
+    this.drain?.stop()
     await this.running
     await this.evaluating
   }

@@ -152,6 +152,8 @@ export async function updateWebhook(
         ...(patch.format !== undefined ? { format: patch.format } : {}),
         ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
         ...(reenabled ? { consecutiveFailures: 0, disabledAt: null, disabledReason: null } : {}),
+        // A hold was earned by the old receiver: a new URL or a re-enable starts afresh.
+        ...(reenabled || patch.url !== undefined ? { heldUntil: null } : {}),
         updatedAt: now,
         version: current.version + 1,
       })
@@ -279,6 +281,8 @@ export async function redeliver(ctx: ServiceContext, actor: Actor, id: string, d
       if (!exists) throw notFound('delivery', deliveryId)
       throw conflict(`delivery ${deliveryId} is still pending`)
     }
+    // The operator asks for an attempt now: the endpoint's retry hold does not apply.
+    await tx.update(webhookEndpoints).set({ heldUntil: null }).where(eq(webhookEndpoints.id, id))
     await recordAudit(tx, actor, now, {
       action: 'webhook.redelivered',
       objectType: 'webhook',

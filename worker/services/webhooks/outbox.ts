@@ -5,11 +5,11 @@
  * that dies mid-attempt loses its lease after LEASE_MS and the row is attempted again
  * (receivers de-duplicate on webhook-id, which never changes).
  */
-import { and, asc, eq, inArray, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client'
 import { webhookDeliveries, webhookEndpoints } from '../../db/schema'
 import { recordEvent } from '../events'
-import { backoffMs, type Outcome, RETRY_WINDOW_MS, retryAfterMs } from './backoff'
+import { type Outcome, RETRY_WINDOW_MS, retryDelayMs } from './backoff'
 import { alertingId } from './ids'
 import { type Message, renderPayload } from './payload'
 
@@ -58,27 +58,71 @@ export async function enqueueMessage(
   return targets.length
 }
 
-/** Claims up to `limit` due rows for `owner`; atomic, so no row is claimed twice. */
-export async function claimDue(db: Db, owner: string, now: number, limit: number) {
-  const free = or(isNull(webhookDeliveries.leaseUntil), lte(webhookDeliveries.leaseUntil, now))
-  const due = and(
-    eq(webhookDeliveries.status, 'pending'),
-    lte(webhookDeliveries.nextAttemptAt, now),
-    free,
-  )
+/**
+ * Claims up to `limit` due rows for `owner`, fairly: at most one row in flight per
+ * endpoint (any dispatcher's live lease counts), none for an endpoint that is held after
+ * a retryable failure, at most `perOrg` in flight per org, and turns taken round-robin:
+ * every org's oldest due endpoint first, then every org's second, and so on, so that one
+ * org's backlog cannot fill the batch ahead of another org's single message (issue 16,
+ * finding 4). Atomic: the UPDATE re-checks lease, endpoint and hold, so no row is claimed
+ * twice and no endpoint gets two attempts at once.
+ */
+export async function claimDue(
+  db: Db,
+  owner: string,
+  now: number,
+  limit: number,
+  perOrg = limit,
+): Promise<DeliveryRow[]> {
   // Look first (a read never waits on a writer): an idle poll writes nothing.
-  const found = await db
-    .select({ id: webhookDeliveries.id })
-    .from(webhookDeliveries)
-    .where(due)
-    .orderBy(asc(webhookDeliveries.nextAttemptAt))
-    .limit(limit)
+  const found = await db.all<{ id: string }>(sql`
+    WITH busy AS (
+      SELECT endpoint_id, org_id FROM webhook_deliveries
+      WHERE status = 'pending' AND lease_until > ${now}
+    ),
+    heads AS (
+      SELECT d.id, d.org_id, d.next_attempt_at,
+        row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS pos
+      FROM webhook_deliveries d
+      WHERE d.status = 'pending' AND d.next_attempt_at <= ${now}
+        AND (d.lease_until IS NULL OR d.lease_until <= ${now})
+        AND d.endpoint_id NOT IN (SELECT endpoint_id FROM busy)
+        AND NOT EXISTS (
+          SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.held_until > ${now}
+        )
+    ),
+    turns AS (
+      SELECT id, org_id, next_attempt_at,
+        row_number() OVER (PARTITION BY org_id ORDER BY next_attempt_at, id) AS turn
+      FROM heads WHERE pos = 1
+    )
+    SELECT t.id FROM turns t
+    WHERE t.turn + (SELECT count(*) FROM busy b WHERE b.org_id = t.org_id) <= ${perOrg}
+    ORDER BY t.turn, t.next_attempt_at, t.id
+    LIMIT ${limit}`)
   if (found.length === 0) return []
   const ids = found.map((r) => r.id)
+  // Raw column names: inside the subqueries `webhook_deliveries` must name the outer row.
+  const endpointFree = sql`NOT EXISTS (
+    SELECT 1 FROM webhook_deliveries b
+    WHERE b.endpoint_id = webhook_deliveries.endpoint_id
+      AND b.status = 'pending' AND b.lease_until > ${now})`
+  const notHeld = sql`NOT EXISTS (
+    SELECT 1 FROM webhook_endpoints e
+    WHERE e.id = webhook_deliveries.endpoint_id AND e.held_until > ${now})`
   return db
     .update(webhookDeliveries)
     .set({ leaseOwner: owner, leaseUntil: now + LEASE_MS })
-    .where(and(inArray(webhookDeliveries.id, ids), due))
+    .where(
+      and(
+        inArray(webhookDeliveries.id, ids),
+        eq(webhookDeliveries.status, 'pending'),
+        lte(webhookDeliveries.nextAttemptAt, now),
+        or(isNull(webhookDeliveries.leaseUntil), lte(webhookDeliveries.leaseUntil, now)),
+        endpointFree,
+        notHeld,
+      ),
+    )
     .returning()
 }
 
@@ -106,9 +150,12 @@ export async function completeAttempt(
   let status: 'pending' | 'succeeded' | 'failed' = 'failed'
   let next: number | null = null
   let error = outcome.kind === 'success' ? null : outcome.error
+  // A retryable failure holds the whole endpoint until the retry is due (see claimDue).
+  let holdUntil: number | null = null
   if (outcome.kind === 'success') status = 'succeeded'
   else if (outcome.kind === 'retry') {
-    const wait = retryAfterMs(outcome.retryAfter, now) ?? backoffMs(attempts, random, retryBaseMs)
+    const wait = retryDelayMs(outcome.retryAfter, attempts, now, random, retryBaseMs)
+    holdUntil = now + wait
     if (now + wait <= row.retryUntil) {
       status = 'pending'
       next = now + wait
@@ -140,6 +187,12 @@ export async function completeAttempt(
       )
       .returning({ id: webhookDeliveries.id })
     if (updated.length === 0) return 'lost'
+    if (holdUntil !== null) {
+      await tx
+        .update(webhookEndpoints)
+        .set({ heldUntil: sql`max(coalesce(${webhookEndpoints.heldUntil}, 0), ${holdUntil})` })
+        .where(eq(webhookEndpoints.id, row.endpointId))
+    }
     if (status === 'succeeded') {
       await tx
         .update(webhookEndpoints)
