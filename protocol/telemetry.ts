@@ -119,8 +119,15 @@ export const agentEventSchema = z.strictObject({
   details: agentDetailsSchema.optional(),
 })
 
+/**
+ * Events per `POST /v1/agent/events`. Each event is written, matched against alert rules and
+ * fanned out to every webhook endpoint in one transaction: 500 held the single writer for
+ * about a second, so batches are capped (issue 16) and the agent sends more batches.
+ */
+export const MAX_EVENTS_PER_BATCH = 100
+
 export const agentEventBatchSchema = z.strictObject({
-  events: z.array(agentEventSchema).min(1).max(500),
+  events: z.array(agentEventSchema).min(1).max(MAX_EVENTS_PER_BATCH),
 })
 
 export type PathKey = z.infer<typeof pathKeySchema>

@@ -10,14 +10,9 @@ import type { Logger } from '../../logger'
 import type { DeliveryResult } from '../../observability/metric-names'
 import { withSpan } from '../../observability/tracing'
 import { evaluateAlerts } from '../alerts/periodic'
+import { applyRetention, type RetentionConfig } from '../retention'
 import { attempt, loadEndpoint } from './deliver'
-import {
-  cancelDelivery,
-  claimDue,
-  completeAttempt,
-  type DeliveryRow,
-  purgeDeliveries,
-} from './outbox'
+import { cancelDelivery, claimDue, completeAttempt, type DeliveryRow } from './outbox'
 import type { WebhookTransport } from './transport'
 
 export interface DispatchDeps {
@@ -37,6 +32,8 @@ export interface DispatchDeps {
   tracer?: Tracer
   /** Counts attempt results (patronus_webhook_deliveries_total). */
   onDelivery?: (result: DeliveryResult) => void
+  /** How long events, finished deliveries and audit entries are kept (services/retention.ts). */
+  retention?: RetentionConfig
 }
 
 /** drizzle wraps driver errors ("Failed query: ..."): log the driver's reason too. */
@@ -128,7 +125,7 @@ export async function drainOutbox(deps: DispatchDeps): Promise<number> {
 /** The periodic pass: alert evaluation (thresholds, auto-resolve, repeats), then a drain. */
 export async function periodicPass(deps: DispatchDeps): Promise<void> {
   await evaluateAlerts({ db: deps.db, clock: deps.clock })
-  await purgeDeliveries(deps.db, deps.clock.now())
+  await applyRetention(deps.db, deps.clock.now(), deps.retention)
   await drainOutbox(deps)
 }
 
@@ -183,7 +180,7 @@ export class NodeDispatcher {
     if (this.stopped) return Promise.resolve()
     this.evaluating ??= (async () => {
       await evaluateAlerts({ db: this.deps.db, clock: this.deps.clock })
-      await purgeDeliveries(this.deps.db, this.deps.clock.now())
+      await applyRetention(this.deps.db, this.deps.clock.now(), this.deps.retention)
     })()
       .catch((error: unknown) =>
         this.deps.logger.warn({ err: describeError(error) }, 'alert evaluation failed'),
