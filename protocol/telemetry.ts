@@ -5,6 +5,7 @@
  * the path model.
  */
 import { z } from 'zod'
+import { MAX_EVENTS_PER_BATCH } from './batch-limits'
 
 export const pathKeySchema = z.strictObject({
   peerSiteId: z.string().min(1).max(64),
@@ -119,12 +120,7 @@ export const agentEventSchema = z.strictObject({
   details: agentDetailsSchema.optional(),
 })
 
-/**
- * Events per `POST /v1/agent/events`. Each event is written, matched against alert rules and
- * fanned out to every webhook endpoint in one transaction: 500 held the single writer for
- * about a second, so batches are capped (issue 16) and the agent sends more batches.
- */
-export const MAX_EVENTS_PER_BATCH = 100
+export { MAX_EVENTS_PER_BATCH }
 
 export const agentEventBatchSchema = z.strictObject({
   events: z.array(agentEventSchema).min(1).max(MAX_EVENTS_PER_BATCH),

@@ -3,7 +3,7 @@
  * typo is a clear message, not a misbehaving server. README.md lists every variable.
  */
 import { z } from 'zod'
-import { MAX_EVENTS_PER_BATCH } from '../protocol/telemetry'
+import { MAX_EVENTS_PER_BATCH } from '../protocol/batch-limits'
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from './http/rate-limiter'
 import { DEFAULT_QUOTAS, type Quotas } from './services/quotas'
 import { DEFAULT_RETENTION, type RetentionConfig } from './services/retention'

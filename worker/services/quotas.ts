@@ -73,7 +73,8 @@ export async function assertEventQuota(
   now: number,
   quotas: Quotas,
 ): Promise<void> {
-  const since = idFloor(ID_PREFIX.event, now - WINDOW_MS)
+  // The last 60 s: an event recorded exactly WINDOW_MS ago has left (see Retry-After below).
+  const since = idFloor(ID_PREFIX.event, now - WINDOW_MS + 1)
   const recent = and(eq(events.orgId, orgId), gte(events.id, since))
   const [row] = await tx.select({ n: count() }).from(events).where(recent)
   const n = row?.n ?? 0
