@@ -5,6 +5,7 @@
  * the path model.
  */
 import { z } from 'zod'
+import { MAX_EVENTS_PER_BATCH } from './batch-limits'
 
 export const pathKeySchema = z.strictObject({
   peerSiteId: z.string().min(1).max(64),
@@ -119,8 +120,10 @@ export const agentEventSchema = z.strictObject({
   details: agentDetailsSchema.optional(),
 })
 
+export { MAX_EVENTS_PER_BATCH }
+
 export const agentEventBatchSchema = z.strictObject({
-  events: z.array(agentEventSchema).min(1).max(500),
+  events: z.array(agentEventSchema).min(1).max(MAX_EVENTS_PER_BATCH),
 })
 
 export type PathKey = z.infer<typeof pathKeySchema>

@@ -14,6 +14,8 @@ import type { AppEnv } from './http/env'
 import { requireJsonBody, viewersReadOnly } from './http/guards'
 import { limitJsonDepth } from './http/json-depth'
 import { handleError, problemResponse, validationProblem } from './http/problem'
+import { limitAddress } from './http/rate-limit'
+import { inProcessRateLimits } from './http/rate-limiter'
 import { securityHeaders } from './http/security-headers'
 import { observe } from './observability/http'
 import { metricsHandler } from './observability/metrics-route'
@@ -37,6 +39,7 @@ const isAgentPath = (path: string) => path === '/v1/enroll' || path.startsWith('
 const TARGET_NAMES: Record<string, string> = { json: 'body', query: 'query', param: 'path' }
 
 export function createApp(deps: AppDeps) {
+  const rateLimits = deps.rateLimits ?? inProcessRateLimits(undefined, deps.clock)
   const app = new OpenAPIHono<AppEnv>({
     // Every failed zod validation (body, query, path) becomes one 422 listing each field.
     defaultHook: (result, c) => {
@@ -58,7 +61,13 @@ export function createApp(deps: AppDeps) {
   app.use('*', observe(deps))
   app.use('*', async (c, next) => {
     c.set('deps', deps)
-    c.set('services', { db: deps.db, clock: deps.clock, notifier: deps.notifier })
+    c.set('rateLimits', rateLimits)
+    c.set('services', {
+      db: deps.db,
+      clock: deps.clock,
+      notifier: deps.notifier,
+      ...(deps.quotas ? { quotas: deps.quotas } : {}),
+    })
     await next()
   })
 
@@ -82,6 +91,11 @@ export function createApp(deps: AppDeps) {
   )
   // Writes may have enqueued webhook deliveries: first attempt right away.
   app.use('/v1/*', kickAfterWrites)
+  // Enrollment needs no credential: every attempt counts against the source address.
+  app.use('/v1/enroll', async (c, next) => {
+    await limitAddress(c)
+    await next()
+  })
   // Agents authenticate by signature (routes/agent.ts), operators by API token; creating
   // orgs and tokens is decided per route (instance admin, org admin).
   agentRoutes(app)

@@ -5,10 +5,13 @@
 import type { TracerProvider } from '@opentelemetry/api'
 import type { Clock } from './clock'
 import type { Db } from './db/client'
+import type { ClientAddress } from './http/rate-limit'
+import type { RateLimits } from './http/rate-limiter'
 import type { Logger } from './logger'
 import type { MetricsRecorder } from './observability/metric-names'
 import type { ModelStore } from './services/models'
 import type { RevisionNotifier } from './services/notifier'
+import type { Quotas } from './services/quotas'
 import type { WebhookRuntime } from './services/webhooks/runtime'
 
 export interface AppDeps {
@@ -49,6 +52,18 @@ export interface AppDeps {
    * Absent (Workers): desired states name no model and GET /v1/agent/models/{id} is 404.
    */
   models?: ModelStore
+  /**
+   * Rate limits per source address, API token and agent (issue 16). Absent: in process
+   * with the defaults (http/rate-limiter.ts), as Hono defaults a router it is not given.
+   */
+  rateLimits?: RateLimits
+  /**
+   * The caller's address (Node: the socket's peer, or a configured proxy header; Workers:
+   * CF-Connecting-IP). Absent or undefined: all callers share the address bucket.
+   */
+  clientAddress?: ClientAddress
+  /** Per-org quotas (sites, webhook endpoints, events per minute); absent: the defaults. */
+  quotas?: Quotas
 }
 
 export interface MetricsDeps {

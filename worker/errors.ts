@@ -24,6 +24,9 @@ export const PROBLEMS = {
   'precondition-failed': { status: 412, title: 'The resource has changed (stale If-Match)' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'quota-exceeded': { status: 409, title: 'The org has reached a quota' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  'event-quota-exceeded': { status: 429, title: 'The org has reached its events-per-minute quota' },
   'service-unavailable': { status: 503, title: 'The service is not ready' },
   internal: { status: 500, title: 'Internal error' },
 } as const

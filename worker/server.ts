@@ -12,9 +12,17 @@ import type { TracerProvider } from '@opentelemetry/api'
 import { Hono } from 'hono'
 import { createApp } from './app'
 import { type Clock, systemClock } from './clock'
-import { configPollIntervalMs, type NodeConfig } from './config'
+import {
+  configPollIntervalMs,
+  type NodeConfig,
+  quotasOf,
+  rateLimitsOf,
+  retentionOf,
+} from './config'
 import { applyMigrations } from './db/migrate'
 import { openNodeDb } from './db/node'
+import type { ClientAddress } from './http/rate-limit'
+import { inProcessRateLimits } from './http/rate-limiter'
 import { securityHeaders } from './http/security-headers'
 import type { Logger } from './logger'
 import { loadNodeModelStore } from './node-models'
@@ -90,6 +98,7 @@ export async function startNodeServer(
       ...(options.webhooks?.timeoutMs ? { timeoutMs: options.webhooks.timeoutMs } : {}),
       ...(tracer ? { tracer } : {}),
       onDelivery: (result) => metrics.webhookDelivery(result),
+      retention: retentionOf(config),
     },
     options.webhooks,
   )
@@ -106,6 +115,9 @@ export async function startNodeServer(
     shutdown: shutdown.signal,
     webhooks: { allowPrivate, kick: () => dispatcher.kick() },
     models,
+    rateLimits: inProcessRateLimits(rateLimitsOf(config), clock),
+    clientAddress: nodeClientAddress(config.PATRONUS_CLIENT_ADDRESS_HEADER),
+    quotas: quotasOf(config),
     ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
     metrics: {
       recorder: metrics,
@@ -156,6 +168,21 @@ export async function startNodeServer(
       })
       return closing
     },
+  }
+}
+
+/**
+ * The client's address on Node: the socket's peer, or the last entry of a header that the
+ * operator named because a reverse proxy sets it (the last one is what that proxy saw; any
+ * earlier ones came from the client and prove nothing).
+ */
+export function nodeClientAddress(header: string | undefined): ClientAddress {
+  return (request, env) => {
+    if (header) {
+      const last = request.headers.get(header)?.split(',').pop()?.trim()
+      if (last) return last
+    }
+    return (env as Partial<HttpBindings> | undefined)?.incoming?.socket?.remoteAddress
   }
 }
 

@@ -6,8 +6,10 @@
  */
 import { createApp } from './app'
 import { systemClock } from './clock'
+import { type LimitsConfig, loadLimitsConfig, quotasOf, rateLimitsOf, retentionOf } from './config'
 import { applyMigrations } from './db/migrate'
 import { openWebDb } from './db/web'
+import { type RateLimitBinding, workersRateLimits } from './http/rate-limiter'
 import { consoleJsonLogger } from './logger'
 import { bootstrap } from './services/bootstrap'
 import { PollingOnlyNotifier } from './services/notifier'
@@ -30,6 +32,16 @@ export interface WorkerEnv {
    * literal addresses and `localhost` are checked; see docs/webhooks.md.
    */
   PATRONUS_WEBHOOK_ALLOW_PRIVATE?: string
+  /**
+   * Workers Rate Limiting bindings (wrangler.toml `[[ratelimits]]`): failed authentications
+   * and enrollments per address, requests per API token, requests per agent. A missing one
+   * is counted per isolate with the PATRONUS_RATE_LIMIT_* value instead (logged).
+   */
+  RATE_LIMIT_ADDRESS?: RateLimitBinding
+  RATE_LIMIT_TOKEN?: RateLimitBinding
+  RATE_LIMIT_AGENT?: RateLimitBinding
+  /** Quotas, retention and fallback rate limits: README.md, "Configuration". */
+  [variable: `PATRONUS_${'RATE_LIMIT' | 'QUOTA' | 'RETENTION'}_${string}`]: string | undefined
 }
 
 type App = ReturnType<typeof createApp>
@@ -59,6 +71,7 @@ function appFor(env: WorkerEnv): App {
     return readiness
   }
   const pollMs = Number(env.CONFIG_POLL_INTERVAL_MS ?? 1000)
+  const limits = loadLimitsConfig(env as unknown as Record<string, unknown>)
   const app = createApp({
     db,
     clock: systemClock,
@@ -72,6 +85,15 @@ function appFor(env: WorkerEnv): App {
       allowPrivate: env.PATRONUS_WEBHOOK_ALLOW_PRIVATE === '1',
       transport: fetchTransport,
     },
+    rateLimits: workersRateLimits(
+      { address: env.RATE_LIMIT_ADDRESS, token: env.RATE_LIMIT_TOKEN, agent: env.RATE_LIMIT_AGENT },
+      rateLimitsOf(limits),
+      systemClock,
+      consoleJsonLogger,
+    ),
+    // Cloudflare sets it on every request; a client cannot (it would be overwritten).
+    clientAddress: (request) => request.headers.get('cf-connecting-ip') ?? undefined,
+    quotas: quotasOf(limits),
   })
   cached = { key, app }
   return app
@@ -83,12 +105,14 @@ export default {
   },
   /**
    * Cron trigger (wrangler.toml): announces agents that went silent, evaluates alert
-   * rules and drains the webhook outbox (retries that came due).
+   * rules, applies retention (services/retention.ts) and drains the webhook outbox
+   * (retries that came due).
    */
   scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
     if (!env.DATABASE_URL) return
     const db = openWebDb(env.DATABASE_URL, env.DATABASE_AUTH_TOKEN)
     const clock = systemClock
+    const limits: LimitsConfig = loadLimitsConfig(env as unknown as Record<string, unknown>)
     ctx.waitUntil(
       sweepPresence({ db, clock }).then(() =>
         periodicPass({
@@ -99,6 +123,7 @@ export default {
           allowPrivate: env.PATRONUS_WEBHOOK_ALLOW_PRIVATE === '1',
           owner: `cron:${crypto.randomUUID()}`,
           userAgent: `Patronus-Webhooks/${APP_VERSION}`,
+          retention: retentionOf(limits),
         }),
       ),
     )

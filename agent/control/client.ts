@@ -50,7 +50,7 @@ export interface ControlClient {
   heartbeat(body: Heartbeat, signal?: AbortSignal): Promise<void>
   /** Per-path summaries and active paths (`POST /v1/agent/telemetry`). */
   postTelemetry(batch: TelemetryBatch, signal?: AbortSignal): Promise<void>
-  /** Path events, 1-500 per call (`POST /v1/agent/events`). */
+  /** Path events, 1 to MAX_EVENTS_PER_BATCH (100) per call (`POST /v1/agent/events`). */
   postEvents(events: AgentEvent[], signal?: AbortSignal): Promise<void>
 }
 

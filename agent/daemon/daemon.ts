@@ -12,8 +12,9 @@
  * With a path reporter (the path monitor), two more:
  * - telemetry: every TELEMETRY_INTERVAL_MS, one sample per path and the active paths;
  *   a failed post is dropped (the next one is fresher), logged once per streak.
- * - events: posted as they happen, in batches of at most 500; on an error they go back to
- *   the head of the reporter's bounded queue and the loop backs off like the sync loop.
+ * - events: posted as they happen, in batches of at most MAX_EVENTS_PER_BATCH (100); on an
+ *   error (a 429 included) they go back to the head of the reporter's bounded queue and the
+ *   loop backs off like the sync loop.
  *
  * Revocation: on AgentRevokedError any loop stops them all, the engine is CLOSED (its
  * tunnels and routes removed: a revoked site is out of the network; fail-static is for an
@@ -23,7 +24,11 @@
  * 'stopped'.
  */
 import type { DesiredState } from '../../protocol/agent'
-import type { AgentEvent, TelemetryBatch } from '../../protocol/telemetry'
+import {
+  type AgentEvent,
+  MAX_EVENTS_PER_BATCH,
+  type TelemetryBatch,
+} from '../../protocol/telemetry'
 import type { Clock } from '../clock'
 import { AgentRevokedError, type ControlClient } from '../control'
 import type { Engine } from '../engine'
@@ -68,7 +73,7 @@ export interface PathReporter {
 }
 
 export const TELEMETRY_INTERVAL_MS = 10_000
-export const EVENT_BATCH_MAX = 500
+export const EVENT_BATCH_MAX = MAX_EVENTS_PER_BATCH
 
 export interface DaemonDeps {
   client: ControlClient

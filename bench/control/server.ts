@@ -47,6 +47,13 @@ export async function startChildServer(repoRoot: string): Promise<ChildServer> {
       DATABASE_URL: `file:${join(dir, 'patronus.db')}`,
       PATRONUS_BOOTSTRAP_TOKEN: adminToken,
       LOG_LEVEL: 'warn',
+      // The bench measures capacity: thousands of sites in one org, enrolled from and driven
+      // over one loopback address, one admin token. Limits and quotas off or out of reach.
+      PATRONUS_RATE_LIMIT_ADDRESS: '0',
+      PATRONUS_RATE_LIMIT_TOKEN: '0',
+      PATRONUS_RATE_LIMIT_AGENT: '0',
+      PATRONUS_QUOTA_SITES: '1000000',
+      PATRONUS_QUOTA_EVENTS_PER_MINUTE: '1000000000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

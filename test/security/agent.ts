@@ -1,8 +1,9 @@
 /**
  * Actor: an enrolled agent (signed requests with a site's identity key). May report its
  * own site's paths and events; may not plant data that outlives the window the control
- * plane accepts, spoof the fields the control plane derives, or crash a request; once
- * revoked, gets nothing more, not even from a long-poll it started before (docs/security.md).
+ * plane accepts, spoof the fields the control plane derives, crash a request, or hold the
+ * writer with one huge batch; once revoked, gets nothing more, not even from a long-poll it
+ * started before (docs/security.md).
  */
 import { describe, expect, it } from 'vitest'
 import { type ApiTarget, expectProblem, newOrg } from '../api/harness'
@@ -139,6 +140,25 @@ export function agentSecurity(target: () => ApiTarget) {
       // Operator routes share the limit.
       const body = `{"type":"path.sla_violation","details":{"x":${nested(100_000)}}}`
       expectProblem(await operator.post('/v1/events', body), 400, 'malformed-json')
+    })
+
+    it('finding 5: an event batch holds at most 100 events (422 beyond); nothing of it is stored', async () => {
+      const { operator, viewer } = await newOrg(target())
+      const sites = await enrolledSites(operator, target(), [
+        { name: 'a', prefix: '10.86.0.0/16' },
+        { name: 'b', prefix: '10.87.0.0/16' },
+      ])
+      const path = { peerSiteId: sites.b!.siteId, localSlot: 0, remoteSlot: 0 }
+      const batch = (n: number) => ({
+        events: Array.from({ length: n }, () => ({ type: 'path.down', at: Date.now(), path })),
+      })
+      const over = await sites.a!.agent.request('POST', '/v1/agent/events', batch(101))
+      expectProblem(over, 422, 'validation-failed')
+      expect(over.body.errors[0].path).toBe('events')
+      expect((await viewer.get('/v1/events?type=path.down')).body.items).toEqual([])
+      const full = await sites.a!.agent.request('POST', '/v1/agent/events', batch(100))
+      expect(full.status, JSON.stringify(full.body)).toBe(201)
+      expect(full.body.ids).toHaveLength(100)
     })
   })
 }

@@ -2,6 +2,7 @@
 import type { AppDeps } from '../deps'
 import type { AgentRow } from '../services/agent-auth'
 import type { Actor, ServiceContext } from '../services/context'
+import type { RateLimits } from './rate-limiter'
 
 export interface AppEnv {
   Variables: {
@@ -9,5 +10,6 @@ export interface AppEnv {
     services: ServiceContext
     actor: Actor
     agent: AgentRow
+    rateLimits: RateLimits
   }
 }

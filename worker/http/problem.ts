@@ -15,6 +15,8 @@ export function problemResponse(
   extensions: Record<string, unknown> = {},
 ): Response {
   const body = problemBody(kind, detail, new URL(c.req.url).pathname, extensions)
+  // RFC 9110 sec. 10.2.3: a 429 says when to come back, in whole seconds.
+  const retryAfter = extensions.retryAfterSeconds
   return new Response(JSON.stringify(body), {
     status: body.status,
     headers: {
@@ -24,6 +26,7 @@ export function problemResponse(
       ...(kind.startsWith('agent-')
         ? { 'www-authenticate': 'Signature realm="patronus-agent"' }
         : {}),
+      ...(typeof retryAfter === 'number' ? { 'retry-after': String(Math.ceil(retryAfter)) } : {}),
     },
   })
 }

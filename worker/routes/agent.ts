@@ -36,6 +36,11 @@ const agentProblems = {
     content: { 'application/problem+json': { schema: problemSchema } },
     description: 'Invalid request',
   },
+  429: {
+    content: { 'application/problem+json': { schema: problemSchema } },
+    description:
+      'Rate limited (`rate-limited`): this agent, or failed attempts from this address; wait `Retry-After` seconds',
+  },
 }
 
 export function agentRoutes(app: OpenAPIHono<AppEnv>) {

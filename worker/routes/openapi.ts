@@ -25,11 +25,16 @@ export const authProblems = {
   401: problem('Missing, invalid or revoked token'),
   403: problem('The token’s role does not allow this'),
   422: problem('Invalid request: every bad field is listed in `errors`'),
+  429: problem(
+    'Rate limited (`rate-limited`: this token, agent or address) or the org’s events-per-minute quota (`event-quota-exceeded`); wait `Retry-After` seconds',
+  ),
 }
 
 export const bodyProblems = {
   400: problem('Malformed JSON'),
-  409: problem('Conflicts with existing state (duplicate name, overlapping prefix...)'),
+  409: problem(
+    'Conflicts with existing state (duplicate name, overlapping prefix...), or an org quota is reached (`quota-exceeded`)',
+  ),
   413: problem('Body larger than 1 MiB'),
   415: problem('Body is not application/json'),
 }

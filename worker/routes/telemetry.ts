@@ -21,6 +21,7 @@ import { loadAlerting } from '../services/alerts/event-plan'
 import { getSiteTraffic } from '../services/class-traffic'
 import { listEvents, recordEvent, toEventView } from '../services/events'
 import { getPathMetrics, getSitePaths } from '../services/paths'
+import { assertEventQuota, DEFAULT_QUOTAS } from '../services/quotas'
 import { findSiteRow } from '../services/sites'
 import { ingestTelemetry } from '../services/telemetry'
 import {
@@ -204,6 +205,7 @@ export function telemetryRoutes(app: OpenAPIHono<AppEnv>) {
       // Rules are matched before the transaction: it only writes.
       const alerting = await loadAlerting(services.db, actor.orgId, [input.siteId ?? null], now)
       const id = await services.db.transaction(async (tx) => {
+        await assertEventQuota(tx, actor.orgId, 1, now, services.quotas ?? DEFAULT_QUOTAS)
         const row = await recordEvent(
           tx,
           {

@@ -13,6 +13,7 @@ import { loadAlerting } from './alerts/event-plan'
 import { onEventStored } from './alerts/on-event'
 import type { ServiceContext } from './context'
 import { eventRow } from './events'
+import { assertEventQuota, DEFAULT_QUOTAS } from './quotas'
 import { assertPeersInOrg } from './telemetry'
 
 const DERIVED = new Set<string>(DERIVED_DETAIL_KEYS)
@@ -55,6 +56,7 @@ export async function ingestAgentEvents(ctx: ServiceContext, agent: AgentRow, li
   // only writes: the events, their outbox messages, and the alerts they open or close.
   const alerting = await loadAlerting(ctx.db, agent.orgId, [agent.siteId], now)
   await ctx.db.transaction(async (tx) => {
+    await assertEventQuota(tx, agent.orgId, rows.length, now, ctx.quotas ?? DEFAULT_QUOTAS)
     for (const row of rows) {
       await tx.insert(events).values(row)
       await onEventStored(tx, row, now, alerting)

@@ -5,6 +5,7 @@
 import type { Clock } from '../clock'
 import type { Db } from '../db/client'
 import type { RevisionNotifier } from './notifier'
+import type { Quotas } from './quotas'
 
 export type Role = 'admin' | 'operator' | 'viewer'
 
@@ -21,6 +22,8 @@ export interface ServiceContext {
   clock: Clock
   /** Told which sites' config revisions a committed change bumped. */
   notifier?: RevisionNotifier
+  /** Per-org quotas (services/quotas.ts); absent: DEFAULT_QUOTAS. */
+  quotas?: Quotas
 }
 
 /** Announces bumped revisions; call only after the transaction has committed. */

@@ -16,6 +16,7 @@ import { type Actor, announce, type ServiceContext } from './context'
 import { allocateOverlayAddress } from './ipam'
 import { decodeCursor, type Page, type PageRequest, toPage } from './pagination'
 import { checkOwnPrefixes, replaceSitePrefixes } from './prefixes'
+import { assertSiteQuota, DEFAULT_QUOTAS } from './quotas'
 import { bumpForPeeringChange, bumpSites } from './revisions'
 import { assertVersion } from './versioning'
 
@@ -80,6 +81,7 @@ export async function createSite(ctx: ServiceContext, actor: Actor, input: SiteC
   const id = newId('site', now)
   try {
     return await ctx.db.transaction(async (tx) => {
+      await assertSiteQuota(tx, actor.orgId, ctx.quotas ?? DEFAULT_QUOTAS)
       const cidrs = checkOwnPrefixes(input.prefixes, await overlayPoolOf(tx, actor.orgId))
       await assertNameFree(tx, actor.orgId, input.name)
       const overlayAddress = await allocateOverlayAddress(tx, actor.orgId)

@@ -5,15 +5,15 @@
  * from `ctx.waitUntil` (routes/webhook-kick.ts).
  */
 import { evaluateAlerts } from '../alerts/periodic'
+import { applyRetention } from '../retention'
 import { type DispatchDeps, Drain, describeError, drainOutbox } from './drain'
-import { purgeDeliveries } from './outbox'
 
 export type { DispatchDeps } from './drain'
 
 /** The periodic pass: alert evaluation (thresholds, auto-resolve, repeats), then a drain. */
 export async function periodicPass(deps: DispatchDeps): Promise<void> {
   await evaluateAlerts({ db: deps.db, clock: deps.clock })
-  await purgeDeliveries(deps.db, deps.clock.now())
+  await applyRetention(deps.db, deps.clock.now(), deps.retention)
   await drainOutbox(deps)
 }
 
@@ -77,7 +77,7 @@ export class NodeDispatcher {
     if (this.stopped) return Promise.resolve()
     this.evaluating ??= (async () => {
       await evaluateAlerts({ db: this.deps.db, clock: this.deps.clock })
-      await purgeDeliveries(this.deps.db, this.deps.clock.now())
+      await applyRetention(this.deps.db, this.deps.clock.now(), this.deps.retention)
     })()
       .catch((error: unknown) =>
         this.deps.logger.warn({ err: describeError(error) }, 'alert evaluation failed'),

@@ -13,6 +13,7 @@ import type { Db } from '../../db/client'
 import type { Logger } from '../../logger'
 import type { DeliveryResult } from '../../observability/metric-names'
 import { withSpan } from '../../observability/tracing'
+import type { RetentionConfig } from '../retention'
 import { attempt, loadEndpoint } from './deliver'
 import { cancelDelivery, claimDue, completeAttempt, type DeliveryRow } from './outbox'
 import { TIMEOUT_MS, type WebhookTransport } from './transport'
@@ -41,6 +42,8 @@ export interface DispatchDeps {
   tracer?: Tracer
   /** Counts attempt results (patronus_webhook_deliveries_total). */
   onDelivery?: (result: DeliveryResult) => void
+  /** How long events, finished deliveries and audit entries are kept (services/retention.ts). */
+  retention?: RetentionConfig
 }
 
 /** drizzle wraps driver errors ("Failed query: ..."): log the driver's reason too. */

@@ -11,6 +11,7 @@ import { conflict, invalid, notFound } from '../../errors'
 import { recordAudit } from '../audit'
 import type { Actor, ServiceContext } from '../context'
 import { decodeCursor, type PageRequest, toPage } from '../pagination'
+import { assertWebhookQuota, DEFAULT_QUOTAS } from '../quotas'
 import { assertVersion } from '../versioning'
 import { RETRY_WINDOW_MS } from './backoff'
 import type { EndpointRow } from './deliver'
@@ -78,6 +79,7 @@ export async function createWebhook(
   const now = ctx.clock.now()
   const secret = newWebhookSecret()
   const row = await ctx.db.transaction(async (tx) => {
+    await assertWebhookQuota(tx, actor.orgId, ctx.quotas ?? DEFAULT_QUOTAS)
     const [row] = await tx
       .insert(webhookEndpoints)
       .values({

@@ -5,7 +5,7 @@
  * that dies mid-attempt loses its lease after LEASE_MS and the row is attempted again
  * (receivers de-duplicate on webhook-id, which never changes).
  */
-import { and, eq, inArray, isNull, lt, lte, ne, or, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client'
 import { webhookDeliveries, webhookEndpoints } from '../../db/schema'
 import { recordEvent } from '../events'
@@ -263,20 +263,4 @@ export async function cancelDelivery(
       completedAt: now,
     })
     .where(and(eq(webhookDeliveries.id, row.id), eq(webhookDeliveries.leaseOwner, owner)))
-}
-
-/** Finished deliveries are kept this long in the log. */
-export const DELIVERY_RETENTION_MS = 30 * 86_400_000
-
-export async function purgeDeliveries(db: Db, now: number): Promise<void> {
-  const old = and(
-    ne(webhookDeliveries.status, 'pending'),
-    lt(webhookDeliveries.completedAt, now - DELIVERY_RETENTION_MS),
-  )
-  const [any] = await db
-    .select({ id: webhookDeliveries.id })
-    .from(webhookDeliveries)
-    .where(old)
-    .limit(1)
-  if (any) await db.delete(webhookDeliveries).where(old)
 }

@@ -1,0 +1,10 @@
+/**
+ * Batch sizes of the agent protocol, apart from the schemas so that code which must not
+ * load zod schemas early (worker/config.ts runs before @hono/zod-openapi extends zod) can
+ * read them.
+ *
+ * Events per `POST /v1/agent/events`: each event is written, matched against alert rules
+ * and fanned out to every webhook endpoint in one transaction; 500 held the single writer
+ * for up to a second (issue 16), so batches are capped and the agent sends more of them.
+ */
+export const MAX_EVENTS_PER_BATCH = 100
