@@ -57,6 +57,13 @@ function limitsOf(c: Context<AppEnv>): { limits: RateLimits; key: string } {
   return { limits, key: addressKey(deps.clientAddress?.(c.req.raw, c.env)) }
 }
 
+const authFailuresRefused = (decision: RateDecision) =>
+  rateLimited(
+    decision,
+    'failed or unauthenticated from this address',
+    'PATRONUS_RATE_LIMIT_ADDRESS',
+  )
+
 const isAuthFailure = (error: unknown) => error instanceof ProblemError && error.status === 401
 
 /**
@@ -71,11 +78,7 @@ export async function authenticateLimited<T>(
   const { limits, key } = limitsOf(c)
   const before = await limits.address.peek(key)
   if (!before.ok) {
-    throw rateLimited(
-      before,
-      'failed or unauthenticated from this address',
-      'PATRONUS_RATE_LIMIT_ADDRESS',
-    )
+    throw authFailuresRefused(before)
   }
   try {
     return await authenticate()
@@ -83,11 +86,7 @@ export async function authenticateLimited<T>(
     if (!isAuthFailure(error)) throw error
     const decision = await limits.address.limit(key)
     if (!decision.ok) {
-      throw rateLimited(
-        decision,
-        'failed or unauthenticated from this address',
-        'PATRONUS_RATE_LIMIT_ADDRESS',
-      )
+      throw authFailuresRefused(decision)
     }
     throw error
   }
