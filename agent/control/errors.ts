@@ -23,6 +23,11 @@ export class ControlPlaneProblemError extends Error {
     readonly title: string,
     readonly detail: string | undefined,
     context: string,
+    /**
+     * How long the control plane asked us to wait (`Retry-After` on a 429 or 503), already
+     * bounded by MAX_RETRY_AFTER_MS; undefined when it did not say.
+     */
+    readonly retryAfterMs?: number,
   ) {
     super(`${context}: ${title}${detail ? `: ${detail}` : ''} (HTTP ${status})`)
     this.name = 'ControlPlaneProblemError'

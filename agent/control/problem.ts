@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { MAX_PROBLEM_BYTES, readCapped } from './body'
 import { AgentRevokedError, ControlPlaneProblemError } from './errors'
+import { retryAfterMs } from './retry-after'
 
 const problemSchema = z.object({
   type: z.string().optional(),
@@ -32,7 +33,8 @@ export async function problemFrom(
     // Not JSON: fall back to the status text below.
   }
   const title = problem.title ?? (response.statusText || `HTTP ${response.status}`)
-  const args = [response.status, problem.type, title, problem.detail, context] as const
+  const wait = retryAfterMs(response.headers)
+  const args = [response.status, problem.type, title, problem.detail, context, wait] as const
   // The kind check is on the type URI's last segment (RFC 9457 §3.1.1: type identifies it).
   if (response.status === 401 && problem.type?.endsWith('/agent-revoked')) {
     return new AgentRevokedError(...args)

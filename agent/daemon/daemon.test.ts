@@ -122,6 +122,29 @@ describe('daemon', () => {
     await run
   })
 
+  it('waits as long as a 429 asks (Retry-After) before polling again, then syncs', async () => {
+    const t = setup()
+    t.cp.state = desiredState(2)
+    const real = t.cp.fetch
+    let limited = 1
+    t.cp.fetch = async (url, init) => {
+      if (url.includes('/v1/agent/config') && limited-- > 0) {
+        const body = { type: 'https://patronus.dev/problems/rate-limited', title: 'Too many' }
+        return new Response(JSON.stringify(body), {
+          status: 429,
+          headers: { 'content-type': 'application/problem+json', 'retry-after': '45' },
+        })
+      }
+      return real(url, init)
+    }
+    const run = t.start()
+    await drive(t.clock, t.net, () => t.engine.plans.length === 1)
+    // Our own backoff would have retried after 900 ms; the control plane asked for 45 s.
+    expect(t.clock.sleeps).toContain(45_000)
+    t.stop.abort()
+    await run
+  })
+
   it('fail-static across a restart: a fresh daemon reconfigures from disk with the server down', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'patronus-daemon-'))
     dirs.push(dir)

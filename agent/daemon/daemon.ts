@@ -30,13 +30,22 @@ import {
   type TelemetryBatch,
 } from '../../protocol/telemetry'
 import type { Clock } from '../clock'
-import { AgentRevokedError, type ControlClient } from '../control'
+import { AgentRevokedError, type ControlClient, ControlPlaneProblemError } from '../control'
 import type { Engine } from '../engine'
 import type { Logger } from '../logger'
 import { withSpan } from '../observability'
 import type { DesiredStateStore } from '../state'
 import { Backoff, jitter, type Random } from './backoff'
 import { ErrorStreak } from './error-streak'
+
+/**
+ * The wait before retrying after `error`: our backoff, or longer when the control plane
+ * said when to come back (`Retry-After` on a rate limit or quota, bounded by the client).
+ */
+function retryDelay(error: unknown, backoffMs: number): number {
+  const asked = error instanceof ControlPlaneProblemError ? error.retryAfterMs : undefined
+  return asked === undefined ? backoffMs : Math.max(backoffMs, asked)
+}
 
 export interface DaemonOptions {
   /** Long-poll wait sent to the server; below MAX_LONG_POLL_SECONDS and proxy timeouts. */
@@ -191,7 +200,7 @@ export class Daemon {
           reporter.requeue(events)
           if (stop.signal.aborted) break
           if (this.handleRevoked(error, stop)) break
-          const delay = jitter(backoff.next(), this.random)
+          const delay = retryDelay(error, jitter(backoff.next(), this.random))
           streak.failed(error, delay)
           await clock.sleep(delay, stop.signal)
         }
@@ -261,7 +270,7 @@ export class Daemon {
       } catch (error) {
         if (stop.signal.aborted) break
         if (this.handleRevoked(error, stop)) break
-        const delay = jitter(backoff.next(), this.random)
+        const delay = retryDelay(error, jitter(backoff.next(), this.random))
         streak.failed(error, delay)
         await clock.sleep(delay, stop.signal)
         continue
