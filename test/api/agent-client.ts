@@ -48,20 +48,18 @@ export class TestAgent {
     readonly keys: TestKeys,
   ) {}
 
-  async request(method: string, path: string, body?: unknown, options: SignOptions = {}) {
-    const text = options.rawBody ?? (body === undefined ? '' : JSON.stringify(body))
-    const url = `http://patronus.test${path}`
-    const baseHeaders: Record<string, string> = {
-      ...(body !== undefined || options.rawBody !== undefined
-        ? { 'content-type': 'application/json' }
-        : {}),
-      ...options.headers,
-    }
+  /** The signed headers of a request, without sending it (a test may send them twice). */
+  async sign(method: string, path: string, text: string, options: SignOptions = {}) {
     const key = options.key ?? this.keys.identity.privateKey
     const nonce = toBase64(crypto.getRandomValues(new Uint8Array(18)))
     const created = Math.floor(Date.now() / 1000) + (options.skewSeconds ?? 0)
-    const headers = await signRequest(
-      { method, url, headers: baseHeaders, body: new TextEncoder().encode(text) },
+    return signRequest(
+      {
+        method,
+        url: `http://patronus.test${path}`,
+        headers: options.headers ?? {},
+        body: new TextEncoder().encode(text),
+      },
       {
         keyId: this.agentId,
         sign: async (data) =>
@@ -72,6 +70,19 @@ export class TestAgent {
       created,
       nonce,
     )
+  }
+
+  async request(method: string, path: string, body?: unknown, options: SignOptions = {}) {
+    const text = options.rawBody ?? (body === undefined ? '' : JSON.stringify(body))
+    const headers = await this.sign(method, path, text, {
+      ...options,
+      headers: {
+        ...(body !== undefined || options.rawBody !== undefined
+          ? { 'content-type': 'application/json' }
+          : {}),
+        ...options.headers,
+      },
+    })
     this.lastHeaders = headers
     return this.send(
       method,

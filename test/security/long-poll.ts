@@ -7,7 +7,6 @@
  * happens while that long-poll is in flight.
  */
 import { expect } from 'vitest'
-import { signRequest, toBase64 } from '../../protocol/signing'
 import type { TestAgent } from '../api/agent-client'
 import type { ApiResponse } from '../api/harness'
 
@@ -17,27 +16,7 @@ export async function longPollInFlight(
   waitSeconds: number,
 ): Promise<{ answer: Promise<ApiResponse> }> {
   const path = `/v1/agent/config?wait=${waitSeconds}`
-  const headers = await signRequest(
-    {
-      method: 'GET',
-      url: `http://patronus.test${path}`,
-      headers: { 'if-none-match': etag },
-      body: new Uint8Array(),
-    },
-    {
-      keyId: agent.agentId,
-      sign: async (data) =>
-        new Uint8Array(
-          await crypto.subtle.sign(
-            { name: 'Ed25519' },
-            agent.keys.identity.privateKey,
-            data as Uint8Array<ArrayBuffer>,
-          ),
-        ),
-    },
-    Math.floor(Date.now() / 1000),
-    toBase64(crypto.getRandomValues(new Uint8Array(18))),
-  )
+  const headers = await agent.sign('GET', path, '', { headers: { 'if-none-match': etag } })
   const polls = [agent.send('GET', path, headers), agent.send('GET', path, headers)]
   const first = await Promise.race(polls.map((p, i) => p.then((response) => ({ i, response }))))
   // The first answer must be the replay refusal: anything else means no poll is waiting.
