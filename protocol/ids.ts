@@ -26,10 +26,30 @@ export const ID_PREFIX = {
 
 export type IdKind = keyof typeof ID_PREFIX
 
-export function newId(kind: IdKind, nowMs: number): string {
+/** The 12 hex digits of creation time (epoch ms) every id starts with after its prefix. */
+const timeHex = (ms: number) => Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0')
+
+/** `<prefix>_<12 hex ms><16 hex random>`: the one id format, whatever the prefix. */
+export function timeOrderedId(prefix: string, nowMs: number): string {
   const random = crypto.getRandomValues(new Uint8Array(8))
   const hex = Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('')
-  return `${ID_PREFIX[kind]}_${Math.floor(nowMs).toString(16).padStart(12, '0')}${hex}`
+  return `${prefix}_${timeHex(nowMs)}${hex}`
+}
+
+export function newId(kind: IdKind, nowMs: number): string {
+  return timeOrderedId(ID_PREFIX[kind], nowMs)
+}
+
+/**
+ * The smallest id with `prefix` created at or after `ms`: `id >= idFloor(...)` selects rows
+ * by creation time along the primary key (quotas, retention).
+ */
+export const idFloor = (prefix: string, ms: number): string => `${prefix}_${timeHex(ms)}`
+
+/** The creation time (epoch ms) an id carries. */
+export const idTime = (id: string): number => {
+  const start = id.indexOf('_') + 1
+  return Number.parseInt(id.slice(start, start + 12), 16)
 }
 
 export const ID_PATTERN = /^[a-z]{2,5}_[0-9a-f]{28}$/

@@ -9,7 +9,7 @@
  * deleted); too many events is a 429 `event-quota-exceeded` with Retry-After (it passes).
  */
 import { and, count, eq, gte } from 'drizzle-orm'
-import { ID_PREFIX } from '../../protocol/ids'
+import { ID_PREFIX, idFloor, idTime } from '../../protocol/ids'
 import type { DbOrTx } from '../db/client'
 import { events, sites, webhookEndpoints } from '../db/schema'
 import { ProblemError } from '../errors'
@@ -26,15 +26,6 @@ export interface Quotas {
 export const DEFAULT_QUOTAS: Quotas = { sites: 1000, webhooks: 100, eventsPerMinute: 6000 }
 
 const WINDOW_MS = 60_000
-
-/** The smallest id a row created at `ms` can have (ids are `<prefix>_<12 hex ms>...`). */
-export function idFloor(prefix: string, ms: number): string {
-  return `${prefix}_${Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0')}`
-}
-
-/** The creation time (epoch ms) an id carries. */
-export const idTime = (id: string): number =>
-  Number.parseInt(id.slice(id.indexOf('_') + 1, id.indexOf('_') + 13), 16)
 
 export async function assertSiteQuota(tx: DbOrTx, orgId: string, quotas: Quotas): Promise<void> {
   const [row] = await tx.select({ n: count() }).from(sites).where(eq(sites.orgId, orgId))

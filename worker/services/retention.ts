@@ -11,10 +11,9 @@
  * while pending, and otherwise until its completion is older than the cut-off.
  */
 import { and, asc, inArray, lt, ne, type SQL } from 'drizzle-orm'
-import { ID_PREFIX } from '../../protocol/ids'
+import { ID_PREFIX, idFloor } from '../../protocol/ids'
 import type { Db } from '../db/client'
 import { auditLog, events, webhookDeliveries } from '../db/schema'
-import { idFloor } from './quotas'
 
 export interface RetentionConfig {
   /** PATRONUS_RETENTION_EVENTS_DAYS */
