@@ -25,7 +25,7 @@
  * - session: random per sender start, so a restarted peer's block numbers (which start at 0
  *   again) are not taken for replays. block: +1 per block within a session.
  * - type 3 = source, type 4 = repair: the sliding-window code (RFC 8681-style random linear
- *   code, agent/optimizer/sliding/). Bytes 12-15 are a source sequence number (ESI), +1 per
+ *   code, agent/optimizer/codec/sliding/). Bytes 12-15 are a source sequence number (ESI), +1 per
  *   packet of the session, instead of a block. A source payload is one IP packet as for type 1
  *   (flag bit 0 = LZ4), bytes 5-7 zero. A repair covers the `window` (byte 5, 1..64) source
  *   packets from ESI bytes 12-15 on; bytes 6-7 zero; its payload is sum c_i * shard_i over
@@ -34,7 +34,7 @@
  *   window's last ESI.
  *
  * `parseOptimizerPacket` is total: malformed input is a drop reason, never an exception.
- * Replay, duplicates and the window are checked above this layer (agent/optimizer/receiver.ts).
+ * Replay, duplicates and the window are checked above this layer (agent/optimizer/codec/receiver.ts).
  */
 
 export const OPTIMIZER_MAGIC = 0x504f // 'PO'

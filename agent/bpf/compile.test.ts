@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { fallbackRules, ipRuleArgs } from '../dataplane/fallback'
 import { compilePolicies, lbBuckets } from './compile'
-import { fallbackRules, ipRuleArgs } from './fallback'
 import { encodeNameKey } from './layout'
 
 const act = { preference: 'lowest-latency' as const }

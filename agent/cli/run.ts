@@ -22,7 +22,7 @@ import {
   startMetricsServer,
 } from '../metrics'
 import { startAgentTracing, tracedFetch } from '../observability'
-import { registerOptimizerMetrics } from '../optimizer/tunnel-wiring'
+import { registerOptimizerMetrics } from '../optimizer/tunnel/wiring'
 import { registerMonitorMetrics } from '../pathmon'
 import { fileStore, loadSigner, requireEnrollment, statePaths } from '../state'
 import { AGENT_VERSION } from '../version'

@@ -5,28 +5,28 @@ export {
   DEFAULT_MAX_SESSIONS,
   DEFAULT_RECEIVER_HOLD_MS,
   DEFAULT_WINDOW_BLOCKS,
-} from './defaults'
-export { OPTIMIZER_METRIC_PREFIX, OptimizerMetrics } from './metrics'
-export { OptimizerReceiver, type OptimizerReceiverConfig } from './receiver'
+} from './codec/defaults'
+export { OPTIMIZER_METRIC_PREFIX, OptimizerMetrics } from './codec/metrics'
+export { OptimizerReceiver, type OptimizerReceiverConfig } from './codec/receiver'
 export {
   parityFor,
   REDUNDANCY_LEVELS,
   RedundancyController,
   type RedundancyControllerConfig,
-} from './redundancy'
+} from './codec/redundancy'
 export {
   type OptimizerCode,
   type OptimizerOptions,
   OptimizerSender,
   type OptimizerSenderConfig,
-} from './sender'
+} from './codec/sender'
 export {
   type DropCounts,
   emptyReceiverStats,
   emptySenderStats,
   type ReceiverStats,
   type SenderStats,
-} from './stats'
+} from './codec/stats'
 export {
   kernelTunDevices,
   OptimizerTunnel,
@@ -36,5 +36,5 @@ export {
   type TunLike,
   type TunnelDrops,
   type TunnelState,
-} from './tunnel'
-export { registerOptimizerMetrics, withOptimizer } from './tunnel-wiring'
+} from './tunnel/tunnel'
+export { registerOptimizerMetrics, withOptimizer } from './tunnel/wiring'

@@ -378,7 +378,7 @@ export class PathMonitor {
 
   /**
    * Called after every evaluation, once its routes are applied, with the decisions (the eBPF
-   * ECMP of load-balance classes follows their member paths and weights: agent/bpf/ecmp.ts).
+   * ECMP of load-balance classes follows their member paths and weights: agent/dataplane/ecmp.ts).
    * Awaited inside the evaluation, so calls never overlap; errors are the listener's own.
    */
   onDecisions(listener: (decisions: readonly ClassDecision[]) => Promise<void>): () => void {

@@ -3,12 +3,12 @@
  * packets a receiver would get back and when. It exists to compare the block Reed-Solomon code
  * (blocks closed at k packets or a deadline, any n of n + m shards recover the block) with the
  * sliding-window code (a repair every few packets over the last W, decoded by elimination on
- * the real coefficients, agent/optimizer/sliding/) against the issue's goals before building the
+ * the real coefficients, agent/optimizer/codec/sliding/) against the issue's goals before building the
  * latter, and to print the figures for docs/wanopt.md. `npx tsx bench/wanopt/fec-sim.ts` runs it.
  */
-import { repairCoefficients } from '../../agent/optimizer/sliding/coefficients.js'
-import { type Equation, solve } from '../../agent/optimizer/sliding/elimination.js'
-import { seededRandom } from '../../agent/optimizer/testing.js'
+import { repairCoefficients } from '../../agent/optimizer/codec/sliding/coefficients.js'
+import { type Equation, solve } from '../../agent/optimizer/codec/sliding/elimination.js'
+import { seededRandom } from '../../agent/optimizer/codec/testing.js'
 
 /** Decides, datagram by datagram in send order, whether the link loses it. */
 export type LossModel = () => boolean
@@ -87,7 +87,7 @@ export interface BlockModelOptions {
 }
 
 /**
- * The committed block code (agent/optimizer/sender.ts): a block closes at k packets or when its
+ * The committed block code (agent/optimizer/codec/sender.ts): a block closes at k packets or when its
  * deadline passes (checked before the packet of that instant), with max(1, round(m * n / k))
  * parity; a block with no more data lost than parity received is rebuilt when its last parity
  * arrives. Delay -1: arrived; -2: lost; else ms from its send to its rebuild.

@@ -4,12 +4,12 @@
  * (bench/wanopt/fec-model.ts) but from the code that runs in the agent, bytes and all.
  */
 import { FakeClock } from '../../agent/clock/fake.js'
+import { seededRandom, textPacket } from '../../agent/optimizer/codec/testing.js'
 import {
   type OptimizerCode,
   OptimizerReceiver,
   OptimizerSender,
 } from '../../agent/optimizer/index.js'
-import { seededRandom, textPacket } from '../../agent/optimizer/testing.js'
 import type { LossModel, ModelResult } from './fec-model.js'
 
 export interface RealRunOptions {

@@ -16,14 +16,14 @@
  * `npx tsx bench/wanopt/throughput.ts`.
  */
 import { pathToFileURL } from 'node:url'
+import { DEFAULT_SLIDING_WINDOW } from '../../agent/optimizer/codec/sliding/index.js'
+import { randomPacket, seededRandom, textPacket } from '../../agent/optimizer/codec/testing.js'
 import {
   type OptimizerCode,
   OptimizerReceiver,
   OptimizerSender,
   parityFor,
 } from '../../agent/optimizer/index.js'
-import { DEFAULT_SLIDING_WINDOW } from '../../agent/optimizer/sliding/index.js'
-import { randomPacket, seededRandom, textPacket } from '../../agent/optimizer/testing.js'
 import { race } from '../wasm/measure.js'
 
 export const PACKET_BYTES = 1000

@@ -16,16 +16,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import {
-  CLASSIFIER_RULE_PRIORITY,
-  decodeFlow,
-  ECMP_MARK_BASE,
-  type FlowEntry,
-  fromHexList,
-  htbMinor,
-  ifbName,
-  isEcmpTable,
-} from '../../agent/bpf'
+import { CLASSIFIER_RULE_PRIORITY, decodeFlow, type FlowEntry, fromHexList } from '../../agent/bpf'
+import { ECMP_MARK_BASE, htbMinor, ifbName, isEcmpTable } from '../../agent/dataplane'
 import { traffic } from './bpf-lab'
 import { CliAgent, enrollSite } from './cli-agent'
 import { LabControlPlane } from './control-plane'

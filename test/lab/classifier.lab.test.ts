@@ -5,14 +5,8 @@
  */
 import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  applyQos,
-  Classifier,
-  type ClassifierSpec,
-  compilePolicies,
-  htbMinor,
-  removeQos,
-} from '../../agent/bpf'
+import { Classifier, type ClassifierSpec, compilePolicies } from '../../agent/bpf'
+import { applyQos, htbMinor, removeQos } from '../../agent/dataplane'
 import {
   type BpfLab,
   createBpfLab,

@@ -8,7 +8,7 @@
  */
 import { createSocket } from 'node:dgram'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
-import { TunDevice, TunPoller } from '../../agent/optimizer/tun'
+import { TunDevice, TunPoller } from '../../agent/optimizer/tunnel/tun'
 import { createRtNetlinkRouting } from '../../agent/routing/rtnetlink'
 
 const [name = 'pttun0', countText = '20000'] = process.argv.slice(2)

@@ -1,5 +1,5 @@
 /**
- * The agent's TUN device (agent/optimizer/tun.ts) in a lab namespace: created through koffi
+ * The agent's TUN device (agent/optimizer/tunnel/tun.ts) in a lab namespace: created through koffi
  * (TUNSETIFF), set up over rtnetlink, read by the shared poller without blocking the event
  * loop, written to, and removed on close. The child (tun-child.ts) echoes 20,000 UDP packets
  * sent in bursts through the TUN and measures the event loop's delay while busy and idle.

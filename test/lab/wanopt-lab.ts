@@ -14,7 +14,7 @@ import {
   OPTIMIZER_MAX_CLASSES,
   OPTIMIZER_RULE_PRIORITY_BASE,
   OPTIMIZER_TABLE_BASE,
-} from '../../agent/optimizer/tunnel-plan'
+} from '../../agent/optimizer/tunnel/plan'
 import { CliAgent, type Enrolled, enrollSite, wgDevices } from './cli-agent'
 import { LabControlPlane } from './control-plane'
 import { pollUntil } from './exec'

@@ -1,6 +1,6 @@
 /**
  * Arbitrary GF(2^8) linear combinations of byte strings, out = sum of c_i * shard_i, for the
- * sliding-window code (agent/optimizer/sliding/): a repair packet is a combination of the
+ * sliding-window code (agent/optimizer/codec/sliding/): a repair packet is a combination of the
  * source packets of its window with seeded coefficients, and decoding combines repairs and known
  * packets. The byte work runs in the same SIMD multiply-accumulate as Reed-Solomon
  * (wasm/fec/assembly/index.ts, `mulMatrix` with one output row). Shards shorter than the output

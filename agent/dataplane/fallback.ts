@@ -1,0 +1,84 @@
+/**
+ * Without BPF (no object, a kernel that refuses the program, no bpftool), the agent still
+ * steers what an `ip rule` can see: protocol, ports, DSCP (tos) and prefixes. Applications
+ * cannot be recognised; their policies are reported as unenforced. One rule per combination
+ * of the policy's dimensions, in policy priority order, each to the class's table.
+ */
+import type { ClassifierPolicy } from '../bpf/compile'
+
+export interface FallbackRule {
+  priority: number
+  table: number
+  ipproto?: 'tcp' | 'udp' | 'icmp'
+  dport?: string
+  tos?: number
+  from?: string
+  to?: string
+}
+
+export interface FallbackPlan {
+  rules: FallbackRule[]
+  warnings: string[]
+}
+
+const MAX_RULES_PER_POLICY = 64
+
+export function fallbackRules(
+  policies: ClassifierPolicy[],
+  options: {
+    classOf?: Record<string, number>
+    classTableBase?: number
+    priorityBase?: number
+  } = {},
+): FallbackPlan {
+  const tableBase = options.classTableBase ?? 7300
+  let priority = options.priorityBase ?? 1040
+  const rules: FallbackRule[] = []
+  const warnings: string[] = []
+  const sorted = [...policies].sort((a, b) => a.priority - b.priority)
+  sorted.forEach((p, i) => {
+    const m = p.match
+    const cls = options.classOf?.[p.id] ?? i
+    if (m.applications?.length) {
+      warnings.push(`policy ${p.id}: applications need the eBPF classifier; not enforced`)
+      return
+    }
+    const protos =
+      m.protocols?.length && !m.protocols.includes('any')
+        ? (m.protocols as ('tcp' | 'udp' | 'icmp')[])
+        : [undefined]
+    const ports = m.ports?.length ? m.ports.map(String) : [undefined]
+    if (ports[0] !== undefined && protos[0] === undefined) protos.splice(0, 1, 'tcp', 'udp')
+    const toses = m.dscp?.length ? m.dscp.map((d) => d << 2) : [undefined]
+    const froms = m.sourcePrefixes?.length ? m.sourcePrefixes : [undefined]
+    const tos = m.destinationPrefixes?.length ? m.destinationPrefixes : [undefined]
+    const out: FallbackRule[] = []
+    for (const ipproto of protos)
+      for (const dport of ports)
+        for (const tosv of toses)
+          for (const from of froms)
+            for (const to of tos) {
+              if (ipproto === 'icmp' && dport) continue
+              out.push({ priority, table: tableBase + cls, ipproto, dport, tos: tosv, from, to })
+            }
+    if (out.length > MAX_RULES_PER_POLICY) {
+      warnings.push(`policy ${p.id}: ${out.length} rules needed, kept ${MAX_RULES_PER_POLICY}`)
+      out.length = MAX_RULES_PER_POLICY
+    }
+    rules.push(...out)
+    priority++
+  })
+  return { rules, warnings }
+}
+
+/** `ip rule add` arguments of one rule (for the `ip` binary or an rtnetlink equivalent). */
+export function ipRuleArgs(rule: FallbackRule): string[] {
+  const args = ['rule', 'add', 'priority', String(rule.priority)]
+  if (rule.from) args.push('from', rule.from)
+  if (rule.to) args.push('to', rule.to)
+  if (rule.tos !== undefined) args.push('tos', `0x${rule.tos.toString(16)}`)
+  if (rule.ipproto) args.push('ipproto', rule.ipproto)
+  if (rule.dport) args.push('dport', rule.dport)
+  args.push('table', String(rule.table))
+  return args
+}
