@@ -1,4 +1,5 @@
 export * from './apps'
+export * from './classifier-stage'
 export * from './compile'
 export * from './exec'
 export * from './layout'

@@ -1,18 +1,12 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import type { DesiredState } from '../../protocol/agent'
-import type { Engine } from '../engine/engine'
 import { silentLogger } from '../logger'
 import type { RuleSpec } from '../routing/types'
 import type { ClassifierTables } from './compile'
 import { BpfUnavailableError, type ClassifierCounters } from './loader'
 import { registerClassifierMetrics } from './metrics'
-import {
-  CLASSIFIER_RULE_PRIORITY,
-  type ClassifierLike,
-  ClassifierWiring,
-  withClassifier,
-} from './wiring'
+import { CLASSIFIER_RULE_PRIORITY, type ClassifierLike, ClassifierWiring } from './wiring'
 
 type Policy = DesiredState['policies'][number]
 
@@ -153,37 +147,6 @@ describe('ClassifierWiring', () => {
   it('other attach errors propagate', async () => {
     const { wiring } = setup(new Error('boom'))
     await expect(wiring.start()).rejects.toThrow('boom')
-  })
-
-  it('withClassifier: engine first on reconfig, classifier first on close', async () => {
-    const { classifier, wiring } = setup()
-    const order: string[] = []
-    const inner: Engine = {
-      reconfig: async () => {
-        order.push('engine.reconfig')
-      },
-      close: async () => {
-        order.push('engine.close')
-      },
-    }
-    const orig = classifier.apply.bind(classifier)
-    classifier.apply = async (t) => {
-      order.push('classifier.apply')
-      return orig(t)
-    }
-    classifier.detach = async () => {
-      order.push('classifier.detach')
-    }
-    await wiring.start()
-    const engine = withClassifier(inner, wiring)
-    await engine.reconfig({ policies: [web] } as DesiredState)
-    await engine.close()
-    expect(order).toEqual([
-      'engine.reconfig',
-      'classifier.apply',
-      'classifier.detach',
-      'engine.close',
-    ])
   })
 })
 

@@ -20,9 +20,8 @@
  * not enforced.
  */
 import type { DesiredState } from '../../protocol/agent'
-import type { Engine } from '../engine/engine'
-import { MESH_DEFAULTS } from '../engine/mesh-plan'
 import type { Logger } from '../logger'
+import { MESH_DEFAULTS } from '../plan/mesh-plan'
 import type { Routing, RuleSpec } from '../routing/types'
 import {
   type ClassifierPolicy,
@@ -251,27 +250,5 @@ export class ClassifierWiring {
       this.#log.info({ interface: this.#c.ifname }, 'eBPF classifier detached')
     }
     if (errors.length) throw new Error(`classifier close: ${errors.join('; ')}`)
-  }
-}
-
-/**
- * The engine with the classifier: reconfig builds the mesh and the monitor first (the
- * class tables), then writes the classifier's tables and rules; close removes the
- * classifier first (no mark points at a table being torn down), then the rest.
- */
-export function withClassifier(engine: Engine, wiring: ClassifierWiring): Engine {
-  return {
-    async reconfig(desired) {
-      await engine.reconfig(desired)
-      await wiring.reconfig(desired)
-    },
-    async close() {
-      let failure: unknown
-      await wiring.close().catch((e: unknown) => {
-        failure = e
-      })
-      await engine.close()
-      if (failure) throw failure
-    },
   }
 }

@@ -1,27 +1,31 @@
 /**
- * Builds the real engine for `run`: rtnetlink routing, the WireGuard backend picked at
- * start (kernel when the generic-netlink family exists, else wireguard-go; the choice and
- * its reason are logged), /proc/sys for forwarding and rp_filter, and the site's
- * WireGuard private key from the state directory. A failed build undoes what it opened.
+ * Builds the running agent's pipeline for `run` over the real platform: rtnetlink routing, the WireGuard backend picked at start (kernel when the generic-netlink
+ * family exists, else wireguard-go; the choice and its reason are logged), /proc/sys for
+ * forwarding and rp_filter, and the site's WireGuard private key from the state directory.
+ *
+ * The stages' order is agent/pipeline/site-stages.ts (the unit tests compose the same list
+ * over memory fakes). A failed build undoes what it opened.
  */
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { Classifier, ClassifierWiring, withClassifier } from '../bpf'
+import { Classifier, ClassifierWiring, classifierStage } from '../bpf'
 import { withClassTraffic } from '../bpf/traffic-report'
 import type { Clock } from '../clock'
 import type { PathReporter } from '../daemon/daemon'
-import { createDataplane, withDataplane } from '../dataplane/dataplane'
-import type { Engine } from '../engine/engine'
-import { createMeshEngine } from '../engine/mesh-engine'
+import { createDataplane } from '../dataplane/dataplane'
 import type { Logger } from '../logger'
 import { OptimizerTunnel } from '../optimizer/tunnel/tunnel'
-import { withOptimizer } from '../optimizer/tunnel/wiring'
-import { PathMonitor, withPathMonitor } from '../pathmon'
+import { optimizerStage } from '../optimizer/tunnel/wiring'
+import { monitorStage, PathMonitor } from '../pathmon'
+import type { Pipeline } from '../pipeline/pipeline'
+import { type SiteStageParts, siteStages } from '../pipeline/site-stages'
+import { createStagedPipeline } from '../pipeline/stages'
 import { createRtNetlinkRouting } from '../routing/rtnetlink'
 import { procSysctl } from '../routing/sysctl'
 import { StateError, type StatePaths } from '../state'
 import { selectWireGuardBackend } from '../tunnels/select'
+import { type PredictionSource, type PredictionWiring, wirePrediction } from './predict'
 
 /** Production default: `patwg0-1` is uplink 0 to remote uplink 1. */
 export const DEFAULT_INTERFACE_PREFIX = 'patwg'
@@ -29,7 +33,7 @@ export const DEFAULT_INTERFACE_PREFIX = 'patwg'
 export interface MeshRunOptions {
   interfacePrefix: string
   wireguard: 'auto' | 'kernel' | 'userspace'
-  /** See MeshPlanOptions.mode. */
+  /** See SitePlanOptions.mode. */
   mode: 'lab' | 'prod'
   /** Overrides of the desired state's BFD interval and multiplier. */
   bfd?: { intervalMs?: number | undefined; multiplier?: number | undefined }
@@ -37,10 +41,12 @@ export interface MeshRunOptions {
   controlPlaneAddress?: string | undefined
   /** LAN-facing interface for the eBPF classifier; absent = no classifier. */
   lanInterface?: string | undefined
+  /** Where failure-prediction models come from; absent = no prediction stage. */
+  prediction?: PredictionSource | undefined
 }
 
-export interface BuiltEngine {
-  engine: Engine
+export interface BuiltPipeline {
+  pipeline: Pipeline
   /** The path monitor (BFD, quality probes, decisions); absent in dry-run. */
   monitor?: PathMonitor
   /** The eBPF classifier wiring, when a LAN interface was given (attached or unavailable). */
@@ -49,7 +55,9 @@ export interface BuiltEngine {
   reporter?: PathReporter
   /** The WAN optimizer tunnel (fec/compression classes); absent in dry-run. */
   optimizer?: OptimizerTunnel
-  /** Closes what the engine does not own (the rtnetlink socket); after engine.close(). */
+  /** Failure prediction (its metrics), when a model source was given. */
+  prediction?: PredictionWiring
+  /** Closes what the pipeline does not own (the rtnetlink socket); after pipeline.close(). */
   release(): void
 }
 
@@ -67,12 +75,12 @@ async function readWireGuardKey(paths: StatePaths): Promise<string> {
   return text
 }
 
-export async function meshEngineFor(
+export async function meshPipelineFor(
   paths: StatePaths,
   options: MeshRunOptions,
   logger: Logger,
   clock: Clock,
-): Promise<BuiltEngine> {
+): Promise<BuiltPipeline> {
   const privateKey = await readWireGuardKey(paths)
   const routing = createRtNetlinkRouting()
   try {
@@ -86,6 +94,7 @@ export async function meshEngineFor(
       { backend: selected.backend.kind, reason: selected.reason },
       `WireGuard backend: ${selected.backend.kind}`,
     )
+    const sysctl = procSysctl()
     const monitor = new PathMonitor({
       clock,
       routing,
@@ -97,68 +106,67 @@ export async function meshEngineFor(
       ...(options.bfd ? { bfd: options.bfd } : {}),
       controlPlaneAddress: options.controlPlaneAddress,
     })
-    const mesh = createMeshEngine({
-      backend: selected.backend,
-      routing,
-      sysctl: procSysctl(),
-      privateKey,
-      interfacePrefix: options.interfacePrefix,
-      mode: options.mode,
-      log,
-      routeDevice: (peer) => monitor.routeDevice(peer),
-    })
-    const engine = withPathMonitor(mesh, monitor)
-    // Outermost: its reconfig runs after the class decisions exist, its close runs first.
+    const prediction = options.prediction
+      ? wirePrediction(monitor, options.prediction, clock, logger)
+      : undefined
+    const parts: SiteStageParts = {
+      mesh: {
+        backend: selected.backend,
+        routing,
+        sysctl,
+        privateKey,
+        interfacePrefix: options.interfacePrefix,
+        log,
+        routeDevice: (peer) => monitor.routeDevice(peer),
+      },
+      monitor: monitorStage(monitor),
+      prediction: prediction?.stage,
+    }
     const optimizer = new OptimizerTunnel({
       clock,
       routing,
-      sysctl: procSysctl(),
+      sysctl,
       paths: monitor,
       interfacePrefix: options.interfacePrefix,
       logger,
     })
-    if (!options.lanInterface) {
-      return {
-        engine: withOptimizer(engine, optimizer),
-        monitor,
-        optimizer,
-        release: () => routing.close(),
-      }
-    }
-    const wiring = new ClassifierWiring({
-      classifier: new Classifier({ ifname: options.lanInterface, objectPath: CLASSIFIER_OBJECT }),
-      routing,
-      logger,
-    })
-    const built = await ensureClassifierObject()
-    if (built !== true) wiring.unavailable(built)
-    else if (await wiring.start()) monitor.steerMarkedClasses(true)
-    // ECMP and HTB shaping act on the classifier's marks: only with it attached.
-    const dataplane =
-      wiring.state === 'attached'
-        ? createDataplane({
-            monitor,
-            routing,
-            wiring,
-            logger,
-            interfacePrefix: options.interfacePrefix,
-            mode: options.mode,
-          })
-        : undefined
-    const classified = withClassifier(engine, wiring)
-    return {
-      engine: withOptimizer(
-        dataplane ? withDataplane(classified, dataplane) : classified,
-        optimizer,
-      ),
-      optimizer,
-      ...(wiring.state === 'attached'
-        ? { reporter: withClassTraffic(monitor, wiring, clock) }
-        : {}),
+    const built: Omit<BuiltPipeline, 'pipeline'> = {
       monitor,
-      classifier: wiring,
+      optimizer,
+      ...(prediction ? { prediction } : {}),
       release: () => routing.close(),
     }
+    if (options.lanInterface) {
+      const wiring = new ClassifierWiring({
+        classifier: new Classifier({ ifname: options.lanInterface, objectPath: CLASSIFIER_OBJECT }),
+        routing,
+        logger,
+      })
+      const object = await ensureClassifierObject()
+      if (object !== true) wiring.unavailable(object)
+      else if (await wiring.start()) monitor.steerMarkedClasses(true)
+      parts.classifier = classifierStage(wiring)
+      built.classifier = wiring
+      // ECMP and HTB shaping act on the classifier's marks: only with it attached.
+      if (wiring.state === 'attached') {
+        parts.dataplane = createDataplane({
+          monitor,
+          routing,
+          wiring,
+          logger,
+          interfacePrefix: options.interfacePrefix,
+          mode: options.mode,
+        })
+        built.reporter = withClassTraffic(monitor, wiring, clock)
+      }
+    }
+    parts.optimizer = optimizerStage(optimizer)
+    const pipeline = createStagedPipeline({
+      stages: siteStages(parts),
+      plan: { interfacePrefix: options.interfacePrefix, mode: options.mode },
+      log,
+    })
+    return { pipeline, ...built }
   } catch (error) {
     routing.close()
     throw error

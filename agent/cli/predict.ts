@@ -1,38 +1,42 @@
 /**
- * Wiring of the failure predictor for `run` (issue 9): a Predictor fed by the path monitor,
- * a ModelManager that fetches the model the desired state names (signed, from the control
- * plane) into `<state dir>/models/`, the engine wrapped so each reconfig asks for the model,
- * and the predictor's metrics. Without a path monitor (dry-run) there is nothing to predict.
+ * Wiring of the failure predictor for `run`: a Predictor fed by the path monitor, a
+ * ModelManager that fetches the model the desired state names (signed, from the control
+ * plane) into `<state dir>/models/`, the pipeline stage that asks for the model on each
+ * reconfig, and the predictor's metrics. Without a path monitor (dry-run) there is nothing
+ * to predict.
  */
 import { join } from 'node:path'
 import type { Registry } from 'prom-client'
 import type { AgentSigner } from '../../protocol/signing'
 import type { Clock } from '../clock'
 import { createModelFetcher, type FetchLike } from '../control'
-import type { Engine } from '../engine/engine'
 import type { Logger } from '../logger'
 import type { PathMonitor } from '../pathmon'
-import { ModelManager, Predictor, registerPredictorMetrics, withModels } from '../predict'
+import type { Stage } from '../pipeline/stage'
+import { ModelManager, Predictor, predictionStage, registerPredictorMetrics } from '../predict'
 
 export interface PredictionWiring {
-  engine: Engine
+  stage: Stage
   /** Registers the predictor's metrics (call once, with the agent's registry). */
   register(registry: Registry): void
 }
 
-export function wirePrediction(options: {
-  engine: Engine
-  monitor: PathMonitor
+/** What prediction needs besides the monitor: where models come from and go. */
+export interface PredictionSource {
   stateDir: string
   serverUrl: string
   /** The enrollment allowed an http:// serverUrl (see agent/cli/insecure.ts). */
   allowInsecureHttp: boolean
   signer: AgentSigner
   fetch: FetchLike
-  clock: Clock
-  logger: Logger
-}): PredictionWiring {
-  const { monitor, clock, logger } = options
+}
+
+export function wirePrediction(
+  monitor: PathMonitor,
+  options: PredictionSource,
+  clock: Clock,
+  logger: Logger,
+): PredictionWiring {
   const predictor = new Predictor({
     clock,
     logger,
@@ -54,7 +58,7 @@ export function wirePrediction(options: {
     logger,
   })
   return {
-    engine: withModels(options.engine, manager, predictor),
+    stage: predictionStage(manager, predictor),
     register: (registry) => registerPredictorMetrics(registry, predictor, manager),
   }
 }

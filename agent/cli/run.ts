@@ -13,7 +13,6 @@ import { Registry } from 'prom-client'
 import { registerClassifierMetrics } from '../bpf'
 import { createControlClient } from '../control'
 import { Daemon, DEFAULT_DAEMON_OPTIONS, REVOKED_MESSAGE } from '../daemon'
-import { RecordingEngine } from '../engine'
 import { createLogger, LOG_LEVELS, type Logger } from '../logger'
 import {
   DEFAULT_METRICS_LISTEN,
@@ -24,13 +23,18 @@ import {
 import { startAgentTracing, tracedFetch } from '../observability'
 import { registerOptimizerMetrics } from '../optimizer/tunnel/wiring'
 import { registerMonitorMetrics } from '../pathmon'
+import { RecordingPipeline } from '../pipeline'
 import { fileStore, loadSigner, requireEnrollment, statePaths } from '../state'
 import { AGENT_VERSION } from '../version'
 import { commonOptions, parse, stateDirFrom, UsageError } from './args'
 import { allowStoredHttp } from './insecure'
 import { type CliIo, EXIT } from './io'
-import { DEFAULT_INTERFACE_PREFIX, type MeshRunOptions, meshEngineFor } from './mesh'
-import { wirePrediction } from './predict'
+import {
+  type BuiltPipeline,
+  DEFAULT_INTERFACE_PREFIX,
+  type MeshRunOptions,
+  meshPipelineFor,
+} from './mesh'
 
 export const RUN_HELP = `Usage: patronus-agent run [options]
 
@@ -212,30 +216,26 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     )
   }
   if (mesh) mesh.controlPlaneAddress = await controlPlaneAddress(enrollment.serverUrl, logger)
-  const built = mesh
-    ? await meshEngineFor(paths, mesh, engineLogger, io.clock)
-    : { engine: new RecordingEngine(engineLogger), release: () => {} }
-  // Failure prediction (issue 9) rides on the path monitor: none in dry-run.
-  const prediction = built.monitor
-    ? wirePrediction({
-        engine: built.engine,
-        monitor: built.monitor,
-        stateDir: paths.dir,
-        serverUrl: enrollment.serverUrl,
-        allowInsecureHttp,
-        signer,
-        fetch: tracedFetch(io.fetch),
-        clock: io.clock,
-        logger,
-      })
-    : undefined
+  if (mesh) {
+    // Failure prediction rides on the path monitor: none in dry-run.
+    mesh.prediction = {
+      stateDir: paths.dir,
+      serverUrl: enrollment.serverUrl,
+      allowInsecureHttp,
+      signer,
+      fetch: tracedFetch(io.fetch),
+    }
+  }
+  const built: BuiltPipeline = mesh
+    ? await meshPipelineFor(paths, mesh, engineLogger, io.clock)
+    : { pipeline: new RecordingPipeline(engineLogger), release: () => {} }
   let metrics: MetricsServer | undefined
   const tracing = startAgentTracing(io.env)
   try {
     if (metricsListen && built.monitor) {
       const registry = new Registry()
       registerMonitorMetrics(registry, built.monitor)
-      prediction?.register(registry)
+      built.prediction?.register(registry)
       if (built.classifier) registerClassifierMetrics(registry, built.classifier)
       if (built.optimizer) registerOptimizerMetrics(registry, built.optimizer)
       try {
@@ -255,7 +255,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         fetch: tracedFetch(io.fetch),
         clock: io.clock,
       }),
-      engine: prediction?.engine ?? built.engine,
+      pipeline: built.pipeline,
       store: fileStore(paths),
       clock: io.clock,
       logger,

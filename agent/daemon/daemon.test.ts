@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FakeClock } from '../clock/fake'
 import { createControlClient, type FetchLike, MAX_DESIRED_STATE_BYTES } from '../control'
-import { RecordingEngine } from '../engine'
+import { RecordingPipeline } from '../pipeline'
 import { type DesiredStateStore, fileStore, statePaths } from '../state'
 import { FakeControlPlane } from '../testing/fake-control-plane'
 import { desiredState, peer } from '../testing/fixtures'
@@ -33,10 +33,10 @@ function setup({ store = new MemoryStore(), fetch, options }: Setup = {}) {
   // Late-bound, so a test may wrap cp.fetch after setup.
   const net = new InflightFetch(fetch ?? ((url, init) => cp.fetch(url, init)))
   const log = captureLogger()
-  const engine = new RecordingEngine(log.logger)
+  const pipeline = new RecordingPipeline(log.logger)
   const daemon = new Daemon({
     client: createControlClient({ serverUrl: 'https://cp.test', signer, fetch: net.fetch, clock }),
-    engine,
+    pipeline,
     store,
     clock,
     logger: log.logger,
@@ -55,7 +55,7 @@ function setup({ store = new MemoryStore(), fetch, options }: Setup = {}) {
     })
     return run
   }
-  return { cp, clock, net, log, engine, daemon, stop, store, start, exit: () => exit }
+  return { cp, clock, net, log, pipeline, daemon, stop, store, start, exit: () => exit }
 }
 
 const configRequests = (cp: FakeControlPlane) =>
@@ -69,14 +69,14 @@ describe('daemon', () => {
     let plansAtFirstRequest: number | undefined
     const original = t.cp.fetch
     t.cp.fetch = async (url, init) => {
-      plansAtFirstRequest ??= t.engine.plans.length
+      plansAtFirstRequest ??= t.pipeline.plans.length
       return original(url, init)
     }
     const run = t.start()
-    await drive(t.clock, t.net, () => t.engine.plans.length >= 2)
+    await drive(t.clock, t.net, () => t.pipeline.plans.length >= 2)
     expect(plansAtFirstRequest).toBe(1)
-    expect(t.engine.plans.map((p) => p.revision)).toEqual([1, 2])
-    expect(t.engine.plans[1]?.added).toEqual(['site_b'])
+    expect(t.pipeline.plans.map((p) => p.revision)).toEqual([1, 2])
+    expect(t.pipeline.plans[1]?.added).toEqual(['site_b'])
     expect(store.state?.revision).toBe(2)
     expect(store.status?.revision).toBe(2)
     const first = configRequests(t.cp)[0]
@@ -91,7 +91,7 @@ describe('daemon', () => {
     const t = setup({ store })
     const run = t.start()
     await drive(t.clock, t.net, () => configRequests(t.cp).length >= 4)
-    expect(t.engine.plans).toHaveLength(1)
+    expect(t.pipeline.plans).toHaveLength(1)
     expect(store.saves).toBe(0)
     expect(store.status?.revision).toBe(1)
     for (const request of configRequests(t.cp)) {
@@ -116,7 +116,7 @@ describe('daemon', () => {
     const errors = t.log.messages().filter((m) => m === 'config sync failed; retrying with backoff')
     expect(errors).toHaveLength(1)
     t.cp.down = false
-    await drive(t.clock, t.net, () => t.engine.plans.length === 1)
+    await drive(t.clock, t.net, () => t.pipeline.plans.length === 1)
     expect(t.log.messages()).toContain('config sync recovered')
     t.stop.abort()
     await run
@@ -138,7 +138,7 @@ describe('daemon', () => {
       return real(url, init)
     }
     const run = t.start()
-    await drive(t.clock, t.net, () => t.engine.plans.length === 1)
+    await drive(t.clock, t.net, () => t.pipeline.plans.length === 1)
     // Our own backoff would have retried after 900 ms; the control plane asked for 45 s.
     expect(t.clock.sleeps).toContain(45_000)
     t.stop.abort()
@@ -151,17 +151,17 @@ describe('daemon', () => {
     const first = setup({ store: fileStore(statePaths(dir)) })
     first.cp.state = desiredState(5, { peers: [peer('site_b')] })
     const run1 = first.start()
-    await drive(first.clock, first.net, () => first.engine.plans.length === 1)
+    await drive(first.clock, first.net, () => first.pipeline.plans.length === 1)
     first.stop.abort()
     expect(await run1).toBe('stopped')
-    expect(first.engine.isClosed).toBe(true)
+    expect(first.pipeline.isClosed).toBe(true)
 
     const second = setup({ store: fileStore(statePaths(dir)) })
     second.cp.down = true
     const run2 = second.start()
     await drive(second.clock, second.net, () => second.cp.requests.length >= 3)
-    expect(second.engine.plans.map((p) => p.revision)).toEqual([5])
-    expect(second.engine.plans[0]?.added).toEqual(['site_b'])
+    expect(second.pipeline.plans.map((p) => p.revision)).toEqual([5])
+    expect(second.pipeline.plans[0]?.added).toEqual(['site_b'])
     expect(second.daemon.desired?.revision).toBe(5)
     second.stop.abort()
     await run2
@@ -187,13 +187,13 @@ describe('daemon', () => {
     expect(line.err).toBe(
       `fetch desired state: the answer is over ${MAX_DESIRED_STATE_BYTES} bytes`,
     )
-    expect(t.engine.plans.map((p) => p.revision)).toEqual([1])
+    expect(t.pipeline.plans.map((p) => p.revision)).toEqual([1])
     expect(store.state?.revision).toBe(1)
     expect(store.saves).toBe(0)
     hostile = false
     t.cp.state = desiredState(2)
-    await drive(t.clock, t.net, () => t.engine.plans.length === 2)
-    expect(t.engine.plans.map((p) => p.revision)).toEqual([1, 2])
+    await drive(t.clock, t.net, () => t.pipeline.plans.length === 2)
+    expect(t.pipeline.plans.map((p) => p.revision)).toEqual([1, 2])
     t.stop.abort()
     await run
   })
@@ -204,22 +204,22 @@ describe('daemon', () => {
     await writeFile(statePaths(dir).desiredState, '{not json')
     const t = setup({ store: fileStore(statePaths(dir)) })
     const run = t.start()
-    await drive(t.clock, t.net, () => t.engine.plans.length === 1)
+    await drive(t.clock, t.net, () => t.pipeline.plans.length === 1)
     expect(t.log.messages()).toContain('ignoring the cached desired state')
     expect((await fileStore(statePaths(dir)).load())?.revision).toBe(1)
     t.stop.abort()
     await run
   })
 
-  it('on revocation stops syncing and heartbeating, closes the engine (tunnels and routes go), resolves revoked', async () => {
+  it('on revocation stops syncing and heartbeating, closes the pipeline (tunnels and routes go), resolves revoked', async () => {
     const store = new MemoryStore(desiredState(1))
     const t = setup({ store })
     t.cp.revoked = true
     const exit = await t.start()
     expect(exit).toBe('revoked')
     // A revoked site is out of the network: unlike an unreachable control plane (fail-static).
-    expect(t.engine.isClosed).toBe(true)
-    expect(t.engine.applied?.revision).toBe(1)
+    expect(t.pipeline.isClosed).toBe(true)
+    expect(t.pipeline.applied?.revision).toBe(1)
     expect(t.log.messages()).toContain(REVOKED_MESSAGE)
     const sent = t.cp.requests.length
     for (let i = 0; i < 10; i++) t.clock.advanceToNext()
@@ -228,7 +228,7 @@ describe('daemon', () => {
     expect(t.clock.pending).toBe(0)
   })
 
-  it('on stop aborts the in-flight long-poll and closes the engine', async () => {
+  it('on stop aborts the in-flight long-poll and closes the pipeline', async () => {
     let configSignal: AbortSignal | undefined
     const hanging: FetchLike = (url, init) => {
       if (!url.includes('/config')) return Promise.resolve(new Response(null, { status: 204 }))
@@ -245,7 +245,7 @@ describe('daemon', () => {
     t.stop.abort()
     expect(await run).toBe('stopped')
     expect(configSignal?.aborted).toBe(true)
-    expect(t.engine.isClosed).toBe(true)
+    expect(t.pipeline.isClosed).toBe(true)
   })
 
   it('heartbeats at the desired interval with version, uptime, revision and unknown uplinks', async () => {

@@ -1,7 +1,7 @@
 /**
- * The agent daemon: keeps the engine in step with the control plane.
+ * The agent daemon: keeps the pipeline in step with the control plane.
  *
- * Fail-static first: at start it hands the cached desired state to the engine before any
+ * Fail-static first: at start it hands the cached desired state to the pipeline before any
  * network I/O, so a site keeps forwarding with its last configuration when the control
  * plane is down, including after a restart. Then two loops run until stopped:
  * - sync: long-poll the config (ETag = revision); on a new revision, cache it atomically,
@@ -16,11 +16,11 @@
  *   error (a 429 included) they go back to the head of the reporter's bounded queue and the
  *   loop backs off like the sync loop.
  *
- * Revocation: on AgentRevokedError any loop stops them all, the engine is CLOSED (its
+ * Revocation: on AgentRevokedError any loop stops them all, the pipeline is CLOSED (its
  * tunnels and routes removed: a revoked site is out of the network; fail-static is for an
  * unreachable control plane, not for an explicit revocation), and run() resolves
  * 'revoked'; the CLI turns that into exit 3 with a clear message. On an external stop
- * (SIGTERM) the in-flight long-poll is aborted, the engine closed, and run() resolves
+ * (SIGTERM) the in-flight long-poll is aborted, the pipeline closed, and run() resolves
  * 'stopped'.
  */
 import type { DesiredState } from '../../protocol/agent'
@@ -31,9 +31,9 @@ import {
 } from '../../protocol/telemetry'
 import type { Clock } from '../clock'
 import { AgentRevokedError, type ControlClient, ControlPlaneProblemError } from '../control'
-import type { Engine } from '../engine'
 import type { Logger } from '../logger'
 import { withSpan } from '../observability'
+import type { Pipeline } from '../pipeline'
 import type { DesiredStateStore } from '../state'
 import { Backoff, jitter, type Random } from './backoff'
 import { ErrorStreak } from './error-streak'
@@ -86,7 +86,7 @@ export const EVENT_BATCH_MAX = MAX_EVENTS_PER_BATCH
 
 export interface DaemonDeps {
   client: ControlClient
-  engine: Engine
+  pipeline: Pipeline
   store: DesiredStateStore
   clock: Clock
   logger: Logger
@@ -107,7 +107,7 @@ export class Daemon {
   private readonly random: Random
   private readonly log: Logger
   private current: DesiredState | undefined
-  /** The revision the engine has applied; sent as the ETag. */
+  /** The revision the pipeline has applied; sent as the ETag. */
   private appliedRevision: number | undefined
   private revoked = false
 
@@ -117,7 +117,7 @@ export class Daemon {
     this.log = deps.logger.child({ component: 'daemon' })
   }
 
-  /** The desired state the engine was last given (cache or server). */
+  /** The desired state the pipeline was last given (cache or server). */
   get desired(): DesiredState | undefined {
     return this.current
   }
@@ -149,9 +149,9 @@ export class Daemon {
 
   private async closeEngine(): Promise<void> {
     try {
-      await this.deps.engine.close()
+      await this.deps.pipeline.close()
     } catch (error) {
-      this.log.error({ err: (error as Error).message }, 'close engine')
+      this.log.error({ err: (error as Error).message }, 'close pipeline')
     }
   }
 
@@ -222,7 +222,7 @@ export class Daemon {
     return this.deps.uplinkNames.map((name) => ({ name, state: 'unknown' as const }))
   }
 
-  /** Fail-static: the cached document goes to the engine before any network I/O. */
+  /** Fail-static: the cached document goes to the pipeline before any network I/O. */
   private async applyCache(): Promise<void> {
     let cached: DesiredState | undefined
     try {
@@ -238,7 +238,7 @@ export class Daemon {
     }
     this.current = cached
     try {
-      await this.deps.engine.reconfig(cached)
+      await this.deps.pipeline.reconfig(cached)
       this.appliedRevision = cached.revision
       this.log.info({ revision: cached.revision }, 'applied cached desired state')
     } catch (error) {
@@ -283,7 +283,7 @@ export class Daemon {
   }
 
   private async pollOnce(signal: AbortSignal): Promise<void> {
-    const { client, store, engine, clock } = this.deps
+    const { client, store, pipeline, clock } = this.deps
     const result = await client.getConfig({
       etag: this.appliedRevision,
       // The model is an instance setting outside the revision: say which one we run.
@@ -300,7 +300,7 @@ export class Daemon {
         // Forwarding with the new config matters more than the cache: log and go on.
         this.log.error({ err: (error as Error).message }, 'cache desired state')
       }
-      await withSpan('agent.reconfig', () => engine.reconfig(state), {
+      await withSpan('agent.reconfig', () => pipeline.reconfig(state), {
         attributes: { 'patronus.revision': state.revision },
       })
       this.appliedRevision = state.revision

@@ -2,10 +2,10 @@ import { describe, expect, test } from 'vitest'
 import type { DesiredState } from '../../protocol/agent'
 import type { ClassifierWiring } from '../bpf/wiring'
 import type { ClassDecision } from '../decision'
-import type { Engine } from '../engine/engine'
 import { silentLogger } from '../logger'
-import type { Routing } from '../routing/types'
-import { createDataplane, type DecisionSource, withDataplane } from './dataplane'
+import { planSite } from '../plan/site-plan'
+import { memoryRouting } from '../routing/memory'
+import { createDataplane, type DecisionSource } from './dataplane'
 
 function source() {
   let listener: ((d: readonly ClassDecision[]) => Promise<void>) | undefined
@@ -24,25 +24,17 @@ function source() {
   return src
 }
 
-const routing = {
-  rules: async () => [],
-  routes: async () => [],
-  ensureRule: async () => {},
-  deleteRule: async () => {},
-  replaceRoute: async () => {},
-  deleteRoute: async () => {},
-} as unknown as Routing
-
 const desired = {
   site: { id: 'a', overlayAddress: '10.255.0.1', prefixes: [] },
+  probes: { bfdIntervalMs: 100, bfdMultiplier: 3, probeIntervalMs: 100 },
   uplinks: [],
   peers: [],
   policies: [],
   wireguard: { basePort: 51820, keepaliveSeconds: 1, mtu: 1420 },
 } as unknown as DesiredState
 
-describe('the data plane around the engine', () => {
-  test('engine first on reconfig and last on close; decisions are followed only after the first reconfig', async () => {
+describe('the data-plane stage', () => {
+  test('decisions are followed only after the first apply; close clears the buckets and unsubscribes', async () => {
     const order: string[] = []
     const wiring = {
       setBalance: async () => {
@@ -50,6 +42,7 @@ describe('the data plane around the engine', () => {
       },
     } as unknown as ClassifierWiring
     const src = source()
+    const routing = memoryRouting()
     const dp = createDataplane({
       monitor: src,
       routing,
@@ -63,22 +56,14 @@ describe('the data plane around the engine', () => {
     expect(dp.shaper).toBeUndefined()
     await src.fire()
     expect(order).toEqual([])
-    const inner: Engine = {
-      reconfig: async () => {
-        order.push('engine.reconfig')
-      },
-      close: async () => {
-        order.push('engine.close')
-      },
-    }
-    const engine = withDataplane(inner, dp)
-    await engine.reconfig(desired)
+    await dp.apply(planSite(desired, { interfacePrefix: 'wg', mode: 'lab' }), undefined)
     // The first plan (no load-balance class) clears the buckets once.
-    expect(order).toEqual(['engine.reconfig', 'buckets'])
+    expect(order).toEqual(['buckets'])
     await src.fire()
-    expect(order).toEqual(['engine.reconfig', 'buckets'])
-    await engine.close()
-    expect(order.slice(2)).toEqual(['buckets', 'engine.close'])
+    expect(order).toEqual(['buckets'])
+    await dp.close()
+    expect(order).toEqual(['buckets', 'buckets'])
     expect(src.subscribed()).toBe(false)
+    expect(routing.dump()).toBe('')
   })
 })

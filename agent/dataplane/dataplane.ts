@@ -1,18 +1,17 @@
 /**
- * The classifier's companions in the running agent, composed around the engine: ECMP for
+ * The data-plane stage, the classifier's companions in the running agent: ECMP for
  * load-balance classes (ecmp.ts, driven by every path-monitor evaluation) and per-uplink
- * HTB shaping (shaping.ts, on every reconfig). Both need the classifier's marks, so they
- * only run when it is attached. Reconfig: the engine (mesh, monitor, classifier tables)
- * first, then the ECMP buckets for the new policies, then shaping (the tunnels exist by
- * then). Close: shaping, then ECMP (flows fall back to their class tables), then the rest.
+ * HTB shaping (shaping.ts, on every reconfig). Both need the classifier's marks, so the
+ * stage is only composed when the classifier is attached; it runs after the tunnels, the
+ * monitor and the classifier tables. Apply: the ECMP buckets for the new policies, then
+ * shaping. Close: shaping, then ECMP (flows fall back to their class tables).
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { DesiredState } from '../../protocol/agent'
 import type { ClassifierWiring } from '../bpf/wiring'
 import type { ClassDecision } from '../decision'
-import type { Engine } from '../engine/engine'
 import type { Logger } from '../logger'
+import type { Stage } from '../pipeline/stage'
 import type { Routing } from '../routing/types'
 import { EcmpSteering, type PathLoss } from './ecmp'
 import { UplinkShaper } from './shaping'
@@ -37,11 +36,9 @@ export interface DataplaneOptions {
   qosObject?: string
 }
 
-export interface Dataplane {
+export interface Dataplane extends Stage {
   ecmp: EcmpSteering
   shaper: UplinkShaper | undefined
-  reconfig(desired: DesiredState): Promise<void>
-  close(): Promise<void>
 }
 
 export function createDataplane(o: DataplaneOptions): Dataplane {
@@ -67,13 +64,14 @@ export function createDataplane(o: DataplaneOptions): Dataplane {
   let ready = false
   const unsubscribe = o.monitor.onDecisions((d) => (ready ? ecmp.update(d) : Promise.resolve()))
   return {
+    name: 'dataplane',
     ecmp,
     shaper,
-    async reconfig(desired) {
-      ecmp.setDesired(desired)
+    async apply(plan) {
+      ecmp.setPlan(plan)
       ready = true
       await ecmp.update(o.monitor.decisions)
-      await shaper?.reconfig(desired).catch((e: Error) => {
+      await shaper?.reconfig(plan.shaping).catch((e: Error) => {
         // Shaping failing must not stop forwarding: said, and retried on the next reconfig.
         log.error({ err: e.message }, 'uplink shaping')
       })
@@ -84,24 +82,6 @@ export function createDataplane(o: DataplaneOptions): Dataplane {
       await shaper?.close().catch((e: Error) => errors.push(e.message))
       await ecmp.close().catch((e: Error) => errors.push(e.message))
       if (errors.length) throw new Error(`dataplane close: ${errors.join('; ')}`)
-    },
-  }
-}
-
-/** The engine with the data plane after it on reconfig and before it on close. */
-export function withDataplane(engine: Engine, dataplane: Dataplane): Engine {
-  return {
-    async reconfig(desired) {
-      await engine.reconfig(desired)
-      await dataplane.reconfig(desired)
-    },
-    async close() {
-      let failure: unknown
-      await dataplane.close().catch((e: unknown) => {
-        failure = e
-      })
-      await engine.close()
-      if (failure) throw failure
     },
   }
 }

@@ -18,8 +18,8 @@
 import type { DesiredState } from '../../protocol/agent'
 import { LB_BUCKETS, MAX_CLASSES } from '../bpf/layout'
 import type { ClassDecision, PathRef } from '../decision'
-import { interfaceName } from '../engine/mesh-plan'
 import type { WantedRoute } from '../pathmon/apply'
+import { interfaceName } from '../plan/mesh-plan'
 import type { RuleSpec } from '../routing/types'
 
 export const ECMP_MARK_BASE = 0x7400

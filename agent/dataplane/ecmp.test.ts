@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest'
 import type { DesiredState } from '../../protocol/agent'
 import type { ClassDecision } from '../decision'
 import { silentLogger } from '../logger'
-import type { RouteSpec, Routing, RuleSpec } from '../routing/types'
+import { planSite } from '../plan/site-plan'
+import { memoryRouting } from '../routing/memory'
 import { EcmpSteering } from './ecmp'
 import { ecmpMark, ecmpTable } from './ecmp-plan'
 
@@ -75,33 +76,9 @@ const decision = (slots: number[]): ClassDecision => ({
 })
 
 function fakes() {
-  const log: string[] = []
-  const routes = new Map<string, RouteSpec>()
-  let rules: RuleSpec[] = []
-  const routing = {
-    async rules() {
-      return [...rules]
-    },
-    async ensureRule(r: RuleSpec) {
-      log.push(`+rule ${r.table}`)
-      rules.push(r)
-    },
-    async deleteRule(r: RuleSpec) {
-      log.push(`-rule ${r.table}`)
-      rules = rules.filter((x) => x.table !== r.table || x.fwmark !== r.fwmark)
-    },
-    async routes(table: number) {
-      return [...routes.values()].filter((r) => r.table === table)
-    },
-    async replaceRoute(r: RouteSpec) {
-      log.push(`route ${r.table} ${r.dst} ${r.dev}`)
-      routes.set(`${r.table} ${r.dst}`, r)
-    },
-    async deleteRoute(r: RouteSpec) {
-      log.push(`-route ${r.table} ${r.dst}`)
-      routes.delete(`${r.table} ${r.dst}`)
-    },
-  } as unknown as Routing
+  // One log for the routing calls and the bucket writes, to check their order.
+  const routing = memoryRouting({ links: ['wg0-0', 'wg1-0'] })
+  const log = routing.calls
   const balances: Record<number, number[]>[] = []
   const wiring = {
     async setBalance(marks: Record<number, number[]>) {
@@ -109,7 +86,9 @@ function fakes() {
       balances.push(marks)
     },
   }
-  return { log, routes, routing, wiring, balances, rules: () => rules }
+  const find = (start: string, end = '') =>
+    log.findIndex((line) => line.startsWith(start) && line.endsWith(end))
+  return { log, routing, wiring, balances, find, rules: () => routing.rules() }
 }
 
 describe('EcmpSteering', () => {
@@ -122,18 +101,15 @@ describe('EcmpSteering', () => {
       interfacePrefix: 'wg',
       mode: 'lab',
     })
-    ecmp.setDesired(desired)
+    ecmp.setPlan(planSite(desired, { interfacePrefix: 'wg', mode: 'lab' }))
     await ecmp.update([decision([0, 1])])
     const t0 = ecmpTable(0, 0)
     const t1 = ecmpTable(0, 1)
-    expect(f.log.indexOf('buckets')).toBeGreaterThan(f.log.indexOf(`+rule ${t1}`))
-    expect(f.log.indexOf('buckets')).toBeGreaterThan(f.log.indexOf(`route ${t1} 10.2.0.0/24 wg1-0`))
-    expect(
-      f
-        .rules()
-        .map((r) => r.fwmark)
-        .sort(),
-    ).toEqual([ecmpMark(0, 0), ecmpMark(0, 1)])
+    expect(f.log.indexOf('buckets')).toBeGreaterThan(f.find('ensure-rule', `lookup ${t1}`))
+    expect(f.log.indexOf('buckets')).toBeGreaterThan(
+      f.find(`replace-route table ${t1} 10.2.0.0/24 dev wg1-0`),
+    )
+    expect((await f.rules()).map((r) => r.fwmark).sort()).toEqual([ecmpMark(0, 0), ecmpMark(0, 1)])
     expect(new Set(f.balances[0]?.[0])).toEqual(new Set([ecmpMark(0, 0), ecmpMark(0, 1)]))
 
     // Unchanged decisions: no syscall, no bucket write.
@@ -143,22 +119,21 @@ describe('EcmpSteering', () => {
 
     // Path 1 leaves: its table points at the primary first, then buckets, then it goes.
     await ecmp.update([decision([0])])
-    const retire = f.log.indexOf(`route ${t1} 10.2.0.0/24 wg0-0`)
+    const retire = f.find(`replace-route table ${t1} 10.2.0.0/24 dev wg0-0`)
     const buckets = f.log.indexOf('buckets')
-    const removed = f.log.indexOf(`-rule ${t1}`)
+    const removed = f.find('delete-rule', `lookup ${t1}`)
     expect(retire).toBeGreaterThanOrEqual(0)
     expect(buckets).toBeGreaterThan(retire)
     expect(removed).toBeGreaterThan(buckets)
-    expect(f.log.indexOf(`-route ${t1} 10.2.0.0/24`)).toBeGreaterThan(buckets)
-    expect(f.rules().map((r) => r.table)).toEqual([t0])
+    expect(f.find(`delete-route table ${t1} 10.2.0.0/24`)).toBeGreaterThan(buckets)
+    expect((await f.rules()).map((r) => r.table)).toEqual([t0])
 
     // Close: buckets cleared first, then nothing of ours is left.
     f.log.length = 0
     await ecmp.close()
     expect(f.log[0]).toBe('buckets')
     expect(f.balances.at(-1)).toEqual({})
-    expect(f.rules()).toEqual([])
-    expect([...f.routes.values()]).toEqual([])
+    expect(f.routing.dump()).toBe('link wg0-0 up\nlink wg1-0 up')
   })
 
   test('a crashed predecessor’s ECMP rules and routes are swept at the first update', async () => {
@@ -173,9 +148,10 @@ describe('EcmpSteering', () => {
       interfacePrefix: 'wg',
       mode: 'lab',
     })
-    ecmp.setDesired({ ...desired, policies: [] })
+    ecmp.setPlan(planSite({ ...desired, policies: [] }, { interfacePrefix: 'wg', mode: 'lab' }))
     await ecmp.update([])
-    expect(f.rules().map((r) => r.table)).toEqual([7301])
-    expect([...f.routes.values()]).toEqual([])
+    expect(f.routing.dump()).toBe(
+      'link wg0-0 up\nlink wg1-0 up\nrule 1032: fwmark 0x7301 lookup 7301',
+    )
   })
 })

@@ -11,9 +11,9 @@ import type { DesiredState } from '../../protocol/agent'
 import { MAX_CLASSES } from '../bpf/layout'
 import { CLASSIFIER_RULE_PRIORITY, type ClassifierWiring } from '../bpf/wiring'
 import type { ClassDecision, PathRef } from '../decision'
-import { planMesh } from '../engine/mesh-plan'
 import type { Logger } from '../logger'
 import { RouteApplier } from '../pathmon/apply'
+import type { SitePlan } from '../plan/site-plan'
 import type { Routing, RuleSpec } from '../routing/types'
 import {
   ECMP_TABLE_BASE,
@@ -65,12 +65,11 @@ export class EcmpSteering {
     this.#applier = new RouteApplier(options.routing, owned)
   }
 
-  /** The desired state the next update plans from (peers' prefixes, policy order). */
-  setDesired(desired: DesiredState): void {
-    this.#desired = desired
-    const plan = planMesh(desired, { interfacePrefix: this.#o.interfacePrefix, mode: this.#o.mode })
+  /** The site plan the next update plans from (peers' prefixes, policy order). */
+  setPlan(plan: SitePlan): void {
+    this.#desired = plan.desired
     const allowed = new Map<string, string[]>()
-    for (const iface of plan.interfaces)
+    for (const iface of plan.mesh.interfaces)
       for (const p of iface.peers) allowed.set(p.siteId, p.allowedIps)
     this.#allowed = allowed
   }

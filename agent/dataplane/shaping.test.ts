@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest'
 import type { DesiredState } from '../../protocol/agent'
 import type { CommandRunner } from '../bpf/exec'
 import { createLogger } from '../logger'
-import { ifbName, planShaping, SHAPING_FILTER_PREF, UplinkShaper } from './shaping'
+import { planSite } from '../plan/site-plan'
+import { ifbName, SHAPING_FILTER_PREF, UplinkShaper } from './shaping'
 
 const KEY = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='
 
@@ -72,9 +73,12 @@ function desired(withQos = true): DesiredState {
   }
 }
 
-describe('planShaping', () => {
+describe('planShaping (through planSite)', () => {
   test('one HTB tree per uplink with a bandwidth; classes in policy priority order', () => {
-    const { uplinks, warnings } = planShaping(desired(), { interfacePrefix: 'wg', mode: 'lab' })
+    const { uplinks, warnings } = planSite(desired(), {
+      interfacePrefix: 'wg',
+      mode: 'lab',
+    }).shaping
     expect(warnings).toEqual(['uplink wan1: no bandwidthMbps, not shaped'])
     expect(uplinks).toEqual([
       {
@@ -89,7 +93,9 @@ describe('planShaping', () => {
   })
 
   test('no policy with qos: nothing is shaped', () => {
-    expect(planShaping(desired(false), { interfacePrefix: 'wg', mode: 'lab' }).uplinks).toEqual([])
+    expect(
+      planSite(desired(false), { interfacePrefix: 'wg', mode: 'lab' }).shaping.uplinks,
+    ).toEqual([])
   })
 
   test('ifb names stay within 15 characters for the lab prefix', () => {
@@ -123,7 +129,7 @@ describe('UplinkShaper', () => {
       logger: createLogger('silent'),
       run,
     })
-    await shaper.reconfig(desired())
+    await shaper.reconfig(planSite(desired(), { interfacePrefix: 'wg', mode: 'lab' }).shaping)
     expect(calls).toContain('ip link add wgq0 type ifb')
     expect(
       calls.some((c) =>
@@ -137,7 +143,7 @@ describe('UplinkShaper', () => {
       '1:ff',
     ])
     calls.length = 0
-    await shaper.reconfig(desired())
+    await shaper.reconfig(planSite(desired(), { interfacePrefix: 'wg', mode: 'lab' }).shaping)
     // Unchanged: no tree rebuilt, no redirect added again.
     expect(calls.some((c) => c.includes('class replace') || c.includes('filter add'))).toBe(false)
     calls.length = 0

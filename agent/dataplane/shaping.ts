@@ -18,8 +18,8 @@
 import type { DesiredState } from '../../protocol/agent'
 import { type CommandRunner, execRunner, tcArgs } from '../bpf/exec'
 import { MAX_CLASSES } from '../bpf/layout'
-import { planMesh } from '../engine/mesh-plan'
 import type { Logger } from '../logger'
+import type { MeshPlan } from '../plan/mesh-plan'
 import { applyQos, DEFAULT_HTB_MINOR, htbMinor, type QosClass } from './qos'
 
 /** tc filter preference of the redirect on the tunnels' egress. */
@@ -41,16 +41,21 @@ export function ifbName(interfacePrefix: string, slot: number): string {
 }
 
 /** What to shape: pure. */
+export interface ShapingPlan {
+  uplinks: UplinkShaping[]
+  warnings: string[]
+}
+
 export function planShaping(
   desired: DesiredState,
-  options: { interfacePrefix: string; mode: 'lab' | 'prod' },
-): { uplinks: UplinkShaping[]; warnings: string[] } {
+  mesh: Pick<MeshPlan, 'interfaces'>,
+  options: { interfacePrefix: string },
+): ShapingPlan {
   const warnings: string[] = []
   const policies = [...desired.policies]
     .sort((a, b) => a.priority - b.priority)
     .slice(0, MAX_CLASSES)
   if (!policies.some((p) => p.action.qos)) return { uplinks: [], warnings }
-  const mesh = planMesh(desired, options)
   const uplinks: UplinkShaping[] = []
   for (const u of desired.uplinks) {
     const bw = u.bandwidthMbps
@@ -126,8 +131,8 @@ export class UplinkShaper {
     return allowFail ? p.catch(() => ({ stdout: '', stderr: '' })) : p
   }
 
-  async reconfig(desired: DesiredState): Promise<void> {
-    const plan = planShaping(desired, this.#o)
+  /** Applies the plan's shaping part (planShaping, computed once in the site plan). */
+  async reconfig(plan: ShapingPlan): Promise<void> {
     for (const w of plan.warnings) {
       if (this.#warned.has(w)) continue
       this.#warned.add(w)

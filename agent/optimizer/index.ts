@@ -37,4 +37,4 @@ export {
   type TunnelDrops,
   type TunnelState,
 } from './tunnel/tunnel'
-export { registerOptimizerMetrics, withOptimizer } from './tunnel/wiring'
+export { optimizerStage, registerOptimizerMetrics } from './tunnel/wiring'

@@ -23,8 +23,8 @@ import {
   DecisionEngine,
   pathsFromDesiredState,
 } from '../decision'
-import { interfaceName, MESH_DEFAULTS, planMesh } from '../engine/mesh-plan'
 import type { Logger } from '../logger'
+import { interfaceName, MESH_DEFAULTS, planMesh } from '../plan/mesh-plan'
 import type { SessionParameters, StateChange } from '../probes/bfd'
 import { deriveQualityKey } from '../probes/keys'
 import {

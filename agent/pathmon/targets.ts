@@ -7,7 +7,7 @@
 import type { DesiredState, DesiredUplink } from '../../protocol/agent'
 import { parseIp } from '../../protocol/net'
 import { type PathRef, pathKey } from '../decision'
-import { interfaceName } from '../engine/mesh-plan'
+import { interfaceName } from '../plan/mesh-plan'
 
 export interface PathTarget {
   ref: PathRef

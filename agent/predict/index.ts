@@ -1,4 +1,3 @@
-export { withModels } from './engine'
 export { EPISODE_QUIET_MS, PredictionEpisodes } from './events'
 export { FEATURE_COUNT, FEATURE_NAMES, PathFeatureWindow, type ProbeSample } from './features'
 export {
@@ -19,3 +18,4 @@ export {
   sha256Hex,
 } from './model'
 export { PREDICT_INTERVAL_MS, Predictor } from './predictor'
+export { predictionStage } from './stage'

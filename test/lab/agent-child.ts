@@ -1,11 +1,12 @@
 /**
  * The agent side of a lab site: runs inside the site's namespace (`ip netns exec`), so the
- * mesh engine, its rtnetlink socket and the wireguard-go processes it starts all live in
+ * mesh stages, their rtnetlink socket and the wireguard-go processes it starts all live in
  * that namespace exactly as the agent would in production. Driven by JSON lines on stdin:
  * {id, op: 'reconfig', desired} | {id, op: 'stats'} | {id, op: 'close'}; answers on stdout.
  */
 import { createInterface } from 'node:readline'
-import { createMeshEngine, type MeshEngine } from '../../agent/engine/mesh-engine'
+import { meshStages } from '../../agent/mesh'
+import { createStagedPipeline } from '../../agent/pipeline/stages'
 import { createRtNetlinkRouting } from '../../agent/routing/rtnetlink'
 import { procSysctl } from '../../agent/routing/sysctl'
 import { selectWireGuardBackend } from '../../agent/tunnels/select'
@@ -31,18 +32,22 @@ function send(message: unknown): void {
 const init = JSON.parse(process.argv[2] ?? '{}') as ChildInit
 const routing = createRtNetlinkRouting()
 const selected = await selectWireGuardBackend({ routing })
-const engine: MeshEngine = createMeshEngine({
-  backend: selected.backend,
-  routing,
-  sysctl: procSysctl(),
-  privateKey: init.privateKey,
-  interfacePrefix: init.interfacePrefix,
-  mode: 'lab',
-  log: (m) => process.stderr.write(`${m}\n`),
+const log = (m: string) => process.stderr.write(`${m}\n`)
+const engine = createStagedPipeline({
+  stages: meshStages({
+    backend: selected.backend,
+    routing,
+    sysctl: procSysctl(),
+    privateKey: init.privateKey,
+    interfacePrefix: init.interfacePrefix,
+    log,
+  }),
+  plan: { interfacePrefix: init.interfacePrefix, mode: 'lab' },
+  log,
 })
 
 async function stats() {
-  const plan = engine.plan
+  const plan = engine.plan?.mesh
   const interfaces = []
   for (const iface of plan?.interfaces ?? []) {
     const state = await selected.backend.get(iface.name)
@@ -59,7 +64,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'reconfig':
       if (!req.desired) throw new Error('reconfig without desired')
       await engine.reconfig(req.desired)
-      return { plan: engine.plan }
+      return { plan: engine.plan?.mesh }
     case 'stats':
       return stats()
     case 'close':

@@ -5,7 +5,7 @@
  * optimizer's datagrams follow on a sender of the new path, and the stream goes on.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { MESH_DEFAULTS } from '../../agent/engine/mesh-plan'
+import { MESH_DEFAULTS } from '../../agent/plan/mesh-plan'
 import { pollUntil, run } from './exec'
 import { type LabSite, labLeftovers } from './harness'
 import { newRunId } from './names'

@@ -26,7 +26,7 @@ import {
   ResponseTooLargeError,
 } from '../../agent/control'
 import { Daemon } from '../../agent/daemon'
-import { RecordingEngine } from '../../agent/engine'
+import { RecordingPipeline } from '../../agent/pipeline'
 import { desiredState } from '../../agent/testing/fixtures'
 import { captureLogger, MemoryStore, testSigner } from '../../agent/testing/harness'
 
@@ -213,11 +213,11 @@ describe('security: network-attacker', () => {
       else res.writeHead(204).end()
     }
     const log = captureLogger()
-    const engine = new RecordingEngine(log.logger)
+    const pipeline = new RecordingPipeline(log.logger)
     const store = new MemoryStore(desiredState(3))
     const daemon = new Daemon({
       client: client(),
-      engine,
+      pipeline,
       store,
       clock: new FakeClock(),
       logger: log.logger,
@@ -234,7 +234,7 @@ describe('security: network-attacker', () => {
       .map((l) => JSON.parse(l) as { msg: string; err?: string })
       .find((l) => l.msg === 'config sync failed; retrying with backoff')
     expect(line?.err).toContain(`over ${MAX_DESIRED_STATE_BYTES} bytes`)
-    expect(engine.plans.map((p) => p.revision)).toEqual([3])
+    expect(pipeline.plans.map((p) => p.revision)).toEqual([3])
     expect(store.saves).toBe(0)
     stop.abort()
     expect(await run).toBe('stopped')

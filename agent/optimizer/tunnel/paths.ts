@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../../clock'
 import { type ClassDecision, DEFAULT_CLASS_ID } from '../../decision'
-import { interfaceName } from '../../engine/mesh-plan'
+import { interfaceName } from '../../plan/mesh-plan'
 
 /** What the tunnel reads from the path monitor (PathMonitor satisfies it). */
 export interface PathView {

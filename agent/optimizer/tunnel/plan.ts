@@ -25,17 +25,18 @@ import type { DesiredState } from '../../../protocol/agent'
 import { optimizerTunMtu } from '../../../protocol/optimizer'
 import { DEFAULT_CLASS_MARK_BASE } from '../../bpf/compile'
 import { classRules } from '../../pathmon/class-rules'
+import { PRIORITIES, TABLES } from '../../plan/numbers'
 import type { RuleSpec } from '../../routing/types'
 
 /** UDP port of the optimizer on every site's overlay address (inside the tunnels). */
 export const OPTIMIZER_PORT = 4800
-/** Tables 7700-7715: past the mesh (7100-7315) and the eBPF ECMP tables (7400-7655). */
-export const OPTIMIZER_TABLE_BASE = 7700
-/** Match rules of class k at base + k: before the mesh plan's range (1000-1100). */
-export const OPTIMIZER_RULE_PRIORITY_BASE = 960
+/** Tables of the optimized classes: past the mesh and the eBPF ECMP tables (numbers.ts). */
+export const OPTIMIZER_TABLE_BASE = TABLES.optimizer.base
+/** Match rules of class k at base + k: before the mesh plan's range (numbers.ts). */
+export const OPTIMIZER_RULE_PRIORITY_BASE = PRIORITIES.optimizerClass.base
 /** One priority for the fwmark rules (marks are distinct), before the match rules. */
-export const OPTIMIZER_MARK_RULE_PRIORITY = 959
-export const OPTIMIZER_MAX_CLASSES = 16
+export const OPTIMIZER_MARK_RULE_PRIORITY = PRIORITIES.optimizerMark.base
+export const OPTIMIZER_MAX_CLASSES = TABLES.optimizer.count
 
 export interface OptimizedClass {
   classId: string

@@ -3,113 +3,13 @@ import type { DesiredState } from '../../../protocol/agent'
 import { FakeClock } from '../../clock/fake'
 import type { ClassDecision } from '../../decision'
 import { silentLogger } from '../../logger'
+import { planSite } from '../../plan/site-plan'
+import { memoryRouting } from '../../routing/memory'
 import { memorySysctl } from '../../routing/sysctl'
-import type { RouteSpec, Routing, RuleSpec } from '../../routing/types'
 import { desiredState, peer } from '../../testing/fixtures'
-import type { PathSocket } from './path-socket'
+import { memoryPathSockets, memoryTunDevices } from './memory'
 import { OPTIMIZER_TABLE_BASE } from './plan'
-import { OptimizerTunnel, type PathView, type TunDevices, type TunLike } from './tunnel'
-
-/** Routing that records what it is asked, in order. */
-function recordingRouting(): Routing & { calls: string[] } {
-  const calls: string[] = []
-  const no = () => {
-    throw new Error('not used')
-  }
-  return {
-    calls,
-    links: no,
-    link: no,
-    createLink: no,
-    deleteLink: no,
-    async setLink(name, change) {
-      calls.push(`link ${name} ${JSON.stringify(change)}`)
-    },
-    addresses: no,
-    async ensureAddress(dev, cidr) {
-      calls.push(`addr ${dev} ${cidr}`)
-    },
-    removeAddress: no,
-    async routes() {
-      return []
-    },
-    async replaceRoute(r: RouteSpec) {
-      calls.push(`route+ ${r.table} ${r.dst} ${r.dev}`)
-    },
-    async deleteRoute(r: RouteSpec) {
-      calls.push(`route- ${r.table} ${r.dst}`)
-    },
-    async rules() {
-      return []
-    },
-    async ensureRule(r: RuleSpec) {
-      calls.push(`rule+ ${r.priority} ${r.table}${r.fwmark ? ` mark ${r.fwmark}` : ''}`)
-    },
-    async deleteRule(r: RuleSpec) {
-      calls.push(`rule- ${r.priority} ${r.table}${r.fwmark ? ` mark ${r.fwmark}` : ''}`)
-    },
-    close() {},
-  }
-}
-
-interface FakeTun extends TunLike {
-  written: Uint8Array[]
-  closed: boolean
-}
-
-function fakeDevices(calls: string[]): TunDevices & { tuns: Map<string, FakeTun> } {
-  const tuns = new Map<string, FakeTun>()
-  return {
-    tuns,
-    open(name) {
-      const tun: FakeTun = {
-        name,
-        onPacket: undefined,
-        written: [],
-        closed: false,
-        stats: {
-          packetsRead: 0,
-          bytesRead: 0,
-          packetsWritten: 0,
-          bytesWritten: 0,
-          writeErrors: 0,
-          readErrors: 0,
-        },
-        write(p) {
-          this.written.push(Uint8Array.from(p))
-          return true
-        },
-        async configure(routing, options) {
-          await routing.setLink(name, { mtu: options.mtu, up: true })
-        },
-        close() {
-          calls.push(`close ${name}`)
-          this.closed = true
-        },
-      }
-      tuns.set(name, tun)
-      return tun
-    },
-    poller: () => ({ add() {}, async remove() {}, close: async () => {} }),
-  }
-}
-
-/** Captures datagrams per device instead of sending them. */
-function fakeSockets() {
-  const sent: { device: string; address: string; datagram: Uint8Array }[] = []
-  const open = (device: string, address: string, port: number) =>
-    ({
-      device,
-      address,
-      port,
-      send(d: Uint8Array) {
-        sent.push({ device, address, datagram: Uint8Array.from(d) })
-        return true
-      },
-      close() {},
-    }) as unknown as PathSocket
-  return { sent, open }
-}
+import { OptimizerTunnel, type PathView } from './tunnel'
 
 function ipv4(src: string, dst: string, payload = 32): Uint8Array {
   const p = new Uint8Array(20 + payload)
@@ -171,10 +71,14 @@ function site(
   })
 }
 
+/** The optimizer's part of the site plan, as the pipeline hands it over. */
+const optimizerPlan = (desired: DesiredState) =>
+  planSite(desired, { interfacePrefix: 'pw', mode: 'lab' }).optimizer
+
 function tunnelFor(paths: PathView, clock = new FakeClock()) {
-  const routing = recordingRouting()
-  const devices = fakeDevices(routing.calls)
-  const sockets = fakeSockets()
+  const routing = memoryRouting()
+  const devices = memoryTunDevices(routing)
+  const sockets = memoryPathSockets()
   const sysctl = memorySysctl()
   const tunnel = new OptimizerTunnel({
     clock,
@@ -197,17 +101,18 @@ describe('OptimizerTunnel', () => {
 
   it('routes an optimized class into its TUN: TUNs first, then routes, then rules', async () => {
     const { tunnel, routing, devices, sysctl } = tunnelFor(pathView([]))
-    await tunnel.reconfig(a)
+    await tunnel.reconfig(optimizerPlan(a))
     expect([...devices.tuns.keys()]).toEqual(['pwor', 'pwo0'])
     const calls = routing.calls
-    const firstRoute = calls.findIndex((c) => c.startsWith('route+'))
-    const firstRule = calls.findIndex((c) => c.startsWith('rule+'))
-    expect(calls.indexOf('link pwo0 {"mtu":1354,"up":true}')).toBeLessThan(firstRoute)
+    const firstRoute = calls.findIndex((c) => c.startsWith('replace-route'))
+    const firstRule = calls.findIndex((c) => c.startsWith('ensure-rule'))
+    expect(calls.indexOf('set-link pwo0 {"mtu":1354,"up":true}')).toBeLessThan(firstRoute)
     expect(firstRoute).toBeLessThan(firstRule)
-    expect(calls).toContain(`route+ ${OPTIMIZER_TABLE_BASE} 10.2.0.0/16 pwo0`)
-    expect(calls).toContain(`rule+ 960 ${OPTIMIZER_TABLE_BASE}`)
-    expect(calls).toContain(`rule+ 959 ${OPTIMIZER_TABLE_BASE} mark ${0x7300}`)
-    expect(calls).toContain('addr pwor 127.0.0.1/32')
+    const state = routing.dump()
+    expect(state).toContain(`route table ${OPTIMIZER_TABLE_BASE} 10.2.0.0/16 dev pwo0`)
+    expect(state).toMatch(new RegExp(`rule 960: .*lookup ${OPTIMIZER_TABLE_BASE}`))
+    expect(state).toContain(`rule 959: fwmark 0x7300 lookup ${OPTIMIZER_TABLE_BASE}`)
+    expect(state).toContain('addr pwor 127.0.0.1/32')
     expect(sysctl.values.get('net/ipv4/conf/pwor/rp_filter')).toBe('2')
     expect(tunnel.activeClasses.map((c) => c.name)).toEqual(['voice'])
     await tunnel.close()
@@ -220,8 +125,8 @@ describe('OptimizerTunnel', () => {
     ]
     const left = tunnelFor(pathView(decisions, 0.05))
     const right = tunnelFor(pathView([decision('default', 'site_a', [0, 0])]))
-    await left.tunnel.reconfig(a)
-    await right.tunnel.reconfig(b)
+    await left.tunnel.reconfig(optimizerPlan(a))
+    await right.tunnel.reconfig(optimizerPlan(b))
     const tun = left.devices.tuns.get('pwo0')
     const packets = Array.from({ length: 30 }, (_, i) => ipv4('10.1.0.5', `10.2.0.${i + 1}`))
     for (const p of packets) tun?.onPacket?.(p)
@@ -245,7 +150,7 @@ describe('OptimizerTunnel', () => {
 
   it('counts what it cannot carry: not IPv4, no peer, no path, unknown or spoofed source', async () => {
     const left = tunnelFor(pathView([]))
-    await left.tunnel.reconfig(a)
+    await left.tunnel.reconfig(optimizerPlan(a))
     const tun = left.devices.tuns.get('pwo0')
     const v6 = new Uint8Array(40)
     v6[0] = 0x60
@@ -257,7 +162,7 @@ describe('OptimizerTunnel', () => {
 
     // A peer's datagram carrying a packet from outside that peer's prefixes.
     const spoofer = tunnelFor(pathView([decision('default', 'site_a', [0, 0])]))
-    await spoofer.tunnel.reconfig(b)
+    await spoofer.tunnel.reconfig(optimizerPlan(b))
     spoofer.devices.tuns.get('pwo0')?.onPacket?.(ipv4('192.0.2.66', '10.1.0.5'))
     const datagram = spoofer.sockets.sent[0]?.datagram
     expect(datagram).toBeDefined()
@@ -271,9 +176,9 @@ describe('OptimizerTunnel', () => {
 
   it("checks rebuilt packets against the peer's prefixes of the last reconfig", async () => {
     const left = tunnelFor(pathView([]))
-    await left.tunnel.reconfig(a)
+    await left.tunnel.reconfig(optimizerPlan(a))
     const sender = tunnelFor(pathView([decision('default', 'site_a', [0, 0])]))
-    await sender.tunnel.reconfig(b)
+    await sender.tunnel.reconfig(optimizerPlan(b))
     const send = (src: string) => {
       const before = sender.sockets.sent.length
       sender.devices.tuns.get('pwo0')?.onPacket?.(ipv4(src, '10.1.0.5'))
@@ -286,7 +191,9 @@ describe('OptimizerTunnel', () => {
     expect(left.devices.tuns.get('pwor')?.written).toHaveLength(1)
     // ...and the peer, still connected, moves to another prefix.
     await left.tunnel.reconfig(
-      site('site_a', '127.0.0.1', '10.1.0.0/16', ['site_b', '127.0.0.2', '10.9.0.0/16']),
+      optimizerPlan(
+        site('site_a', '127.0.0.1', '10.1.0.0/16', ['site_b', '127.0.0.2', '10.9.0.0/16']),
+      ),
     )
     send('10.2.0.8')
     expect(left.tunnel.drops.spoofed_source).toBe(1)
@@ -300,7 +207,7 @@ describe('OptimizerTunnel', () => {
   it('keeps the last path while no path is up, as the kernel keeps the last route', async () => {
     const view = { ...pathView([decision('pol_voice', 'site_b', [1, 0])]) }
     const left = tunnelFor(view)
-    await left.tunnel.reconfig(a)
+    await left.tunnel.reconfig(optimizerPlan(a))
     const tun = left.devices.tuns.get('pwo0')
     tun?.onPacket?.(ipv4('10.1.0.5', '10.2.0.1'))
     view.decisions = [decision('pol_voice', 'site_b'), decision('default', 'site_b')]
@@ -316,7 +223,7 @@ describe('OptimizerTunnel', () => {
     const view = { ...pathView([decision('pol_voice', 'site_b', [0, 0])], 0.05) }
     view.isUp = () => up
     const left = tunnelFor(view, clock)
-    await left.tunnel.reconfig(a)
+    await left.tunnel.reconfig(optimizerPlan(a))
     const tun = left.devices.tuns.get('pwo0')
     const burst = (n: number) => {
       for (let i = 0; i < n; i++) tun?.onPacket?.(ipv4('10.1.0.5', `10.2.0.${i + 1}`))
@@ -341,21 +248,25 @@ describe('OptimizerTunnel', () => {
 
   it('a class turned off: its rules go before its routes, then its TUN; close removes the rest', async () => {
     const { tunnel, routing, devices } = tunnelFor(pathView([]))
-    await tunnel.reconfig(a)
+    await tunnel.reconfig(optimizerPlan(a))
     routing.calls.length = 0
     await tunnel.reconfig(
-      site('site_a', '127.0.0.1', '10.1.0.0/16', ['site_b', '127.0.0.2', '10.2.0.0/16'], false),
+      optimizerPlan(
+        site('site_a', '127.0.0.1', '10.1.0.0/16', ['site_b', '127.0.0.2', '10.2.0.0/16'], false),
+      ),
     )
     // compression is still on: nothing changes.
-    expect(routing.calls.filter((c) => c.startsWith('rule-') || c.startsWith('route-'))).toEqual([])
+    expect(
+      routing.calls.filter((c) => c.startsWith('delete-rule') || c.startsWith('delete-route')),
+    ).toEqual([])
     const off = {
       ...a,
       policies: a.policies.map((p) => ({ ...p, action: { preference: p.action.preference } })),
     }
-    await tunnel.reconfig(off as DesiredState)
+    await tunnel.reconfig(optimizerPlan(off as DesiredState))
     const calls = routing.calls
-    const lastRule = calls.map((c) => c.startsWith('rule-')).lastIndexOf(true)
-    const firstRoute = calls.findIndex((c) => c.startsWith('route-'))
+    const lastRule = calls.map((c) => c.startsWith('delete-rule')).lastIndexOf(true)
+    const firstRoute = calls.findIndex((c) => c.startsWith('delete-route'))
     expect(lastRule).toBeGreaterThanOrEqual(0)
     expect(lastRule).toBeLessThan(firstRoute)
     expect(firstRoute).toBeLessThan(calls.indexOf('close pwo0'))
@@ -363,5 +274,7 @@ describe('OptimizerTunnel', () => {
     expect(tunnel.activeClasses).toEqual([])
     await tunnel.close()
     expect(devices.tuns.get('pwor')?.closed).toBe(true)
+    // Nothing of the tunnel is left: no TUN, route, rule or address.
+    expect(routing.dump()).toBe('')
   })
 })

@@ -137,9 +137,9 @@ export class OptimizerTunnel {
     return out
   }
 
-  async reconfig(desired: DesiredState): Promise<void> {
+  /** Applies the plan's optimizer part (planTunnel, computed once in the site plan). */
+  async reconfig(plan: TunnelPlan): Promise<void> {
     if (this.#closed || this.#state === 'unavailable') return
-    const plan = planTunnel(desired, { interfacePrefix: this.#o.interfacePrefix })
     for (const w of plan.warnings) this.#warnOnce(w)
     if (this.#state === 'off' && !this.#start(plan)) return
     await this.#routes.sweepOnce()

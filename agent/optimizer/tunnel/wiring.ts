@@ -1,30 +1,22 @@
 /**
- * The optimizer tunnel in the running agent: a decorator of the engine (like withClassifier and
- * withPathMonitor) and its metrics on the agent's /metrics. A reconfig applies the mesh, the
- * path monitor and the classifier first (the class decisions and WireGuard interfaces the
- * tunnel sends over), then the tunnel; close removes the tunnel's rules first (its classes
- * fall back to the plain tunnel) and only then tears the rest down.
+ * The optimizer tunnel in the running agent: the last pipeline stage, and its metrics on
+ * the agent's /metrics. It applies after the mesh, the path monitor and the classifier (the
+ * class decisions and WireGuard interfaces the tunnel sends over); on close it goes first,
+ * removing its rules (its classes fall back to the plain tunnel) before the rest is torn
+ * down.
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { Engine } from '../../engine/engine'
+import type { Stage } from '../../pipeline/stage'
 import { OPTIMIZER_METRIC_PREFIX, OptimizerMetrics } from '../codec/metrics'
 import type { TunStats } from './tun'
 import type { OptimizerTunnel, TunnelDrops } from './tunnel'
 
-export function withOptimizer(engine: Engine, tunnel: OptimizerTunnel): Engine {
+/** The tunnel as a pipeline stage (see the comment at the top). */
+export function optimizerStage(tunnel: OptimizerTunnel): Stage {
   return {
-    async reconfig(desired) {
-      await engine.reconfig(desired)
-      await tunnel.reconfig(desired)
-    },
-    async close() {
-      let failure: unknown
-      await tunnel.close().catch((e: unknown) => {
-        failure = e
-      })
-      await engine.close()
-      if (failure) throw failure
-    },
+    name: 'optimizer',
+    apply: (plan) => tunnel.reconfig(plan.optimizer),
+    close: () => tunnel.close(),
   }
 }
 

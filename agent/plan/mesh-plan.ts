@@ -9,6 +9,15 @@
  */
 import type { DesiredState, DesiredUplink } from '../../protocol/agent'
 import { normaliseCidr, parseIp } from '../../protocol/net'
+import {
+  MARKS,
+  PRIORITIES,
+  TABLES,
+  uplinkFwmarkPriority,
+  uplinkMark,
+  uplinkSourcePriority,
+  uplinkTable,
+} from './numbers'
 
 export interface MeshPlanOptions {
   /** Interface name prefix; at most 12 characters. Must be unique on the host. */
@@ -19,24 +28,15 @@ export interface MeshPlanOptions {
    * takes the `from` address from the live interface instead.
    */
   mode: 'lab' | 'prod'
-  /** Routing table of uplink slot i: uplinkTableBase + i. */
-  uplinkTableBase?: number
-  /** fwmark of uplink slot i: fwmarkBase + i. */
-  fwmarkBase?: number
-  /** Table holding the routes over the default path. */
-  meshTable?: number
-  /** Table of traffic class c: classTableBase + c (filled by the failover work). */
-  classTableBase?: number
-  /** First rule priority; the plan uses this range: fwmark, then from, then mesh. */
-  rulePriorityBase?: number
 }
 
+/** The mesh's numbers, from the registry (numbers.ts). */
 export const MESH_DEFAULTS = {
-  uplinkTableBase: 7100,
-  fwmarkBase: 0x7100,
-  meshTable: 7200,
-  classTableBase: 7300,
-  rulePriorityBase: 1000,
+  uplinkTableBase: TABLES.uplink.base,
+  fwmarkBase: MARKS.uplink.base,
+  meshTable: TABLES.mesh.base,
+  classTableBase: TABLES.class.base,
+  rulePriorityBase: PRIORITIES.uplinkFwmark.base,
 } as const
 
 export interface UplinkPlan {
@@ -136,11 +136,7 @@ export function planMesh(desired: DesiredState, options: MeshPlanOptions): MeshP
       `interface prefix ${JSON.stringify(prefix)}: 1-${MAX_PREFIX} of [A-Za-z0-9_.-]`,
     )
   }
-  const tableBase = options.uplinkTableBase ?? MESH_DEFAULTS.uplinkTableBase
-  const fwmarkBase = options.fwmarkBase ?? MESH_DEFAULTS.fwmarkBase
-  const meshTable = options.meshTable ?? MESH_DEFAULTS.meshTable
-  const classBase = options.classTableBase ?? MESH_DEFAULTS.classTableBase
-  const priorityBase = options.rulePriorityBase ?? MESH_DEFAULTS.rulePriorityBase
+  const meshTable = TABLES.mesh.base
   const warnings: string[] = []
   const overlay = hostCidr(desired.site.overlayAddress)
   const local = bySlot(desired.uplinks, `site ${desired.site.id}`)
@@ -149,8 +145,8 @@ export function planMesh(desired: DesiredState, options: MeshPlanOptions): MeshP
     const plan: UplinkPlan = {
       slot: u.slot,
       interface: u.interface,
-      table: tableBase + u.slot,
-      fwmark: fwmarkBase + u.slot,
+      table: uplinkTable(u.slot),
+      fwmark: uplinkMark(u.slot),
     }
     if (options.mode === 'lab' && u.endpointHost && parseIp(u.endpointHost)) {
       plan.sourceAddress = u.endpointHost
@@ -214,7 +210,7 @@ export function planMesh(desired: DesiredState, options: MeshPlanOptions): MeshP
         localSlot: mine.slot,
         remoteSlot: j,
         listenPort: listenPort(mine, mine.slot, j),
-        fwmark: fwmarkBase + mine.slot,
+        fwmark: uplinkMark(mine.slot),
         mtu: desired.wireguard.mtu,
         address: overlay,
         keepaliveSeconds: desired.wireguard.keepaliveSeconds,
@@ -240,18 +236,18 @@ export function planMesh(desired: DesiredState, options: MeshPlanOptions): MeshP
 
   const rules: RulePlan[] = []
   for (const u of uplinks) {
-    rules.push({ priority: priorityBase + u.slot, table: u.table, fwmark: u.fwmark })
+    rules.push({ priority: uplinkFwmarkPriority(u.slot), table: u.table, fwmark: u.fwmark })
   }
   for (const u of uplinks) {
     if (u.sourceAddress) {
       rules.push({
-        priority: priorityBase + 16 + u.slot,
+        priority: uplinkSourcePriority(u.slot),
         table: u.table,
         from: hostCidr(u.sourceAddress),
       })
     }
   }
-  rules.push({ priority: priorityBase + 100, table: meshTable })
+  rules.push({ priority: PRIORITIES.mesh.base, table: meshTable })
 
   for (const iface of interfaces) {
     if (iface.name.length > 15) throw new MeshPlanError(`interface name ${iface.name} is too long`)
@@ -259,7 +255,7 @@ export function planMesh(desired: DesiredState, options: MeshPlanOptions): MeshP
   const tables = [
     ...uplinks.map((u) => u.table),
     meshTable,
-    ...Array.from({ length: 16 }, (_, c) => classBase + c),
+    ...Array.from({ length: TABLES.class.count }, (_, c) => TABLES.class.base + c),
   ]
   return { uplinks, interfaces, routes, rules, tables, warnings }
 }

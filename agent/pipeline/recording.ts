@@ -5,10 +5,10 @@
  */
 import type { DesiredState } from '../../protocol/agent'
 import type { Logger } from '../logger'
-import type { Engine } from './engine'
-import { type EnginePlan, planReconfig } from './plan'
+import { type EnginePlan, planReconfig } from './desired-diff'
+import type { Pipeline } from './pipeline'
 
-export class RecordingEngine implements Engine {
+export class RecordingPipeline implements Pipeline {
   /** One plan per reconfig call, in order. */
   readonly plans: EnginePlan[] = []
   private current: DesiredState | undefined

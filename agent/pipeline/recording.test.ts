@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { silentLogger } from '../logger'
 import { desiredState, peer } from '../testing/fixtures'
-import { planReconfig } from './plan'
-import { RecordingEngine } from './recording'
+import { planReconfig } from './desired-diff'
+import { RecordingPipeline } from './recording'
 
 describe('recording engine', () => {
   it('records peers added, removed and changed by site id, and the routes to install', async () => {
-    const engine = new RecordingEngine(silentLogger())
+    const engine = new RecordingPipeline(silentLogger())
     const a = peer('site_a', { prefixes: ['10.2.0.0/16'], overlayAddress: '100.64.0.2' })
     const b = peer('site_b', {
       prefixes: ['10.3.0.0/16', '10.4.0.0/24'],
@@ -43,7 +43,7 @@ describe('recording engine', () => {
   })
 
   it('is idempotent: the same document twice changes nothing the second time', async () => {
-    const engine = new RecordingEngine(silentLogger())
+    const engine = new RecordingPipeline(silentLogger())
     const state = desiredState(4, { peers: [peer('site_a'), peer('site_b')] })
     await engine.reconfig(state)
     await engine.reconfig(structuredClone(state))
@@ -52,7 +52,7 @@ describe('recording engine', () => {
   })
 
   it('never routes to its own site and closes idempotently', async () => {
-    const engine = new RecordingEngine(silentLogger())
+    const engine = new RecordingPipeline(silentLogger())
     const plan = planReconfig(undefined, desiredState(1, { peers: [peer('site_1')] }))
     expect(plan.routes).toEqual([])
     await engine.close()

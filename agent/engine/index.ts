@@ -1,3 +1,0 @@
-export * from './engine'
-export * from './plan'
-export * from './recording'

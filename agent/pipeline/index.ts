@@ -1,0 +1,3 @@
+export * from './desired-diff'
+export * from './pipeline'
+export * from './recording'
