@@ -1,5 +1,5 @@
 /**
- * The engine: the one place desired state becomes forwarding state (house-style rule 6,
+ * The engine: the one place desired state becomes forwarding state (docs/house-style.md rule 6,
  * Tailscale's Engine.Reconfig). Backends (recording now; WireGuard + routing next) share
  * this interface, so the daemon neither knows nor cares which one it drives.
  *

@@ -7,7 +7,7 @@
  *
  * It also sets the two kernel settings the mesh relies on (when given a Sysctl): IPv4
  * forwarding (the site routes between its LAN and the tunnels) and loose reverse-path
- * filtering on its tunnel interfaces (lab.md: with rp_filter 1 an asymmetric return path,
+ * filtering on its tunnel interfaces (docs/lab.md: with rp_filter 1 an asymmetric return path,
  * legitimate in an SD-WAN, loses everything). Forwarding is put back as found on close.
  */
 import type { DesiredState } from '../../protocol/agent'

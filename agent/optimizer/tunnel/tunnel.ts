@@ -263,7 +263,7 @@ export class OptimizerTunnel {
     if (!tun) return
     await tun.configure(this.#o.routing, { mtu: plan.tunMtu })
     // Rebuilt packets arrive on the receive TUN from the peer's LAN addresses, which are routed
-    // via the tunnels: strict reverse-path filtering would drop them (lab.md, rp_filter).
+    // via the tunnels: strict reverse-path filtering would drop them (docs/lab.md, rp_filter).
     await this.#o.sysctl
       ?.write(`net/ipv4/conf/${tun.name}/rp_filter`, '2')
       .catch((e: Error) => this.#warnOnce(`rp_filter on ${tun.name}: ${e.message}`))
