@@ -49,7 +49,7 @@ export function classRules(
     (m.dscp?.length ?? 0)
   if (selectors === 0) {
     const why = m.applications?.length
-      ? 'matches applications only (needs the eBPF classifier, issue 10)'
+      ? 'matches applications only (needs the eBPF classifier, run --lan-interface)'
       : 'matches nothing a rule can express'
     return { classId: policy.id, table, rules: [], skipped: why }
   }
