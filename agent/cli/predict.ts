@@ -1,5 +1,5 @@
 /**
- * Wiring of the failure predictor for `run` (issue 9): a Predictor fed by the path monitor,
+ * Wiring of the failure predictor for `run`: a Predictor fed by the path monitor,
  * a ModelManager that fetches the model the desired state names (signed, from the control
  * plane) into `<state dir>/models/`, the engine wrapped so each reconfig asks for the model,
  * and the predictor's metrics. Without a path monitor (dry-run) there is nothing to predict.

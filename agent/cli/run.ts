@@ -215,7 +215,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const built = mesh
     ? await meshEngineFor(paths, mesh, engineLogger, io.clock)
     : { engine: new RecordingEngine(engineLogger), release: () => {} }
-  // Failure prediction (issue 9) rides on the path monitor: none in dry-run.
+  // Failure prediction rides on the path monitor: none in dry-run.
   const prediction = built.monitor
     ? wirePrediction({
         engine: built.engine,

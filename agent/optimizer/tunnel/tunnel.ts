@@ -1,7 +1,7 @@
 /**
- * The optimizer tunnel in the agent (issue 11): packets of policy classes that set `fec` and/or
- * `compression` are routed into a per-class TUN (tunnel-plan.ts); the agent reads them, picks
- * the peer by destination prefix and the class's current path from the path monitor's
+ * The optimizer tunnel in the agent (docs/wanopt.md): packets of policy classes that set `fec`
+ * and/or `compression` are routed into a per-class TUN (tunnel-plan.ts); the agent reads them,
+ * picks the peer by destination prefix and the class's current path from the path monitor's
  * decision, and hands them to an OptimizerSender per (class, peer, path), whose datagrams go
  * as UDP to the peer's overlay address, port OPTIMIZER_PORT, through that path's WireGuard
  * interface (tunnel-send.ts): encryption and path selection stay WireGuard's and pathmon's.
