@@ -18,7 +18,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 const SWAGGER_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css']
 
 /**
- * Copies Swagger UI out of node_modules into dist/ui/docs/assets (no CDN: issue 16, finding
+ * Copies Swagger UI out of node_modules into dist/ui/docs/assets (no CDN: docs/security.md, finding
  * 8) and writes dist/ui/_headers. Files in the build output are what both runtimes serve,
  * and Workers have no filesystem to read node_modules from at request time.
  */

@@ -1,6 +1,6 @@
 /**
  * The agent's logger: pino JSON (one line per event, for journald and log shippers),
- * injected into every component and scoped with `child({ component })` (house-style
+ * injected into every component and scoped with `child({ component })` (docs/house-style.md,
  * rule 7). Never pass a private key or an enrollment token to it.
  */
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino'

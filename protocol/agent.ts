@@ -93,7 +93,7 @@ export const failoverSettingsSchema = z.object({
 /** A failure-prediction model's id: also a path segment of GET /v1/agent/models/{id}. */
 export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model id')
 
-/** The model the agent should score paths with (issue 9); the bytes' SHA-256 in hex. */
+/** The model the agent should score paths with; the bytes' SHA-256 in hex. */
 export const modelRefSchema = z.object({
   id: modelIdSchema,
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256'),
@@ -138,7 +138,7 @@ export const desiredStateSchema = z.object({
   failover: failoverSettingsSchema,
   heartbeatIntervalSeconds: z.number().int().min(1),
   /**
-   * The failure-prediction model (issue 9): fetched from GET /v1/agent/models/{id} when the
+   * The failure-prediction model: fetched from GET /v1/agent/models/{id} when the
    * agent does not have it. null or absent: no model, reactive failover only. Additive:
    * older agents ignore it, older control planes do not send it.
    */
@@ -174,7 +174,7 @@ export const AGENT_PATHS = {
 } as const
 
 /**
- * The model part of a config request's If-None-Match (issue 9): next to `"<revision>"`, an
+ * The model part of a config request's If-None-Match: next to `"<revision>"`, an
  * agent sends `"m-<first 16 hex of its model's sha256>"` (or `"m-none"`). The model is an
  * instance setting that does not bump site revisions, so a control plane now serving another
  * model answers 200 even when the revision matches. Servers that do not know the tag ignore

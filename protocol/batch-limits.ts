@@ -5,6 +5,7 @@
  *
  * Events per `POST /v1/agent/events`: each event is written, matched against alert rules
  * and fanned out to every webhook endpoint in one transaction; 500 held the single writer
- * for up to a second (issue 16), so batches are capped and the agent sends more of them.
+ * for up to a second (docs/security.md, finding 5), so batches are capped and the agent
+ * sends more of them.
  */
 export const MAX_EVENTS_PER_BATCH = 100

@@ -1,7 +1,7 @@
 /**
  * An uplink's endpoint, "host:port": where other sites send WireGuard traffic for it. One
  * schema for both ways an endpoint enters the control plane, the operator's uplink API and
- * the agent's claim at enrollment (issue 16, finding 2): an agent once stored
+ * the agent's claim at enrollment (docs/security.md, finding 2): an agent once stored
  * `$(id>/tmp/pwn);touch /tmp/x\`id\`:51820` and the dashboard showed it in a root command.
  * The grammar admits only letters, digits, `-`, `.`, `:` and brackets, so no shell, UAPI or
  * URL metacharacter can reach anything that later prints an endpoint.

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { policyActionSchema } from './policy'
 
-describe('policy action: balance and qos (issue 10)', () => {
+describe('policy action: balance and qos', () => {
   test('accepts a load-balance class balanced per packet with shaping', () => {
     const a = policyActionSchema.parse({
       preference: 'load-balance',

@@ -99,7 +99,7 @@ export const policyActionSchema = z
     compression: z.boolean().optional(),
     /**
      * Move this class off a path early when the agent's failure predictor flags it
-     * (issue 9). Default: on when the action has an `sla` (a class with an SLA is one whose
+     * (agent/predict). Default: on when the action has an `sla` (a class with an SLA is one whose
      * traffic suffers during the detection window), off otherwise; see predictiveOf.
      */
     predictive: z.boolean().optional(),

@@ -55,7 +55,7 @@ export const classTrafficSchema = z.strictObject({
 export const telemetryBatchSchema = z.strictObject({
   samples: z.array(pathSampleSchema).max(2000),
   activePaths: z.array(activePathSchema).max(2000).default([]),
-  /** Optional: only agents running the eBPF classifier send it (issue 10). */
+  /** Optional: only agents running the eBPF classifier send it (docs/qos.md). */
   traffic: classTrafficSchema.optional(),
 })
 
@@ -65,7 +65,7 @@ export const EVENT_TYPES = [
   'path.sla_violation',
   'path.failover',
   'path.failback',
-  /** The agent's failure predictor flagged a path (issue 9): P over the model's threshold. */
+  /** The agent's failure predictor flagged a path: P over the model's threshold. */
   'path.predicted_degradation',
   'agent.online',
   'agent.offline',

@@ -6,7 +6,7 @@
  *       Creates a new instance-admin token in org `default` and prints it once (only its
  *       hash is stored, as at bootstrap). --revoke-others revokes every other one.
  *
- * The recovery path for a lost or leaked instance-admin token (issue 16, finding 6): the
+ * The recovery path for a lost or leaked instance-admin token (docs/security.md, finding 6): the
  * API never lets anyone revoke the last one, and whoever reaches this command could read
  * the database anyway, so it grants nothing an API token holder did not have.
  */

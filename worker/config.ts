@@ -12,7 +12,7 @@ const count = (fallback: number, min = 1) =>
   z.coerce.number().int().min(min).max(1_000_000_000).default(fallback)
 
 /**
- * Rate limits, quotas and retention (issue 16, finding 5): the same variables on Node and
+ * Rate limits, quotas and retention (docs/security.md, finding 5): the same variables on Node and
  * Workers (on Workers the rate limits come from the `[[ratelimits]]` bindings instead when
  * the Worker has them). README.md lists them with their meaning.
  */
@@ -53,7 +53,7 @@ export const nodeConfigSchema = limitsConfigSchema.extend({
   /** Bearer token that lets non-loopback callers scrape `GET /metrics`. */
   PATRONUS_METRICS_TOKEN: z.string().min(16).optional(),
   /**
-   * The failure-prediction model every desired state names (issue 9): a directory name
+   * The failure-prediction model every desired state names: a directory name
    * under models/, or `none` (reactive failover only). Unset: the shipped model.
    */
   PATRONUS_MODEL: z

@@ -38,23 +38,23 @@ export interface AppDeps {
    * for a change. Absent (Workers): the runtime ends requests itself.
    */
   shutdown?: AbortSignal
-  /** Webhook delivery on this runtime (issue 7); absent: private targets refused, no kicks. */
+  /** Webhook delivery on this runtime; absent: private targets refused, no kicks. */
   webhooks?: WebhookRuntime
   /**
-   * Traces (issue 12): spans of requests, queries, config builds. Absent: the API's global
-   * tracer, a no-op unless something registered one.
+   * Traces (docs/observability.md): spans of requests, queries, config builds. Absent: the API's
+   * global tracer, a no-op unless something registered one.
    */
   tracerProvider?: TracerProvider
   /** Prometheus metrics (Node); absent: `GET /metrics` answers 501 (Workers). */
   metrics?: MetricsDeps
   /**
-   * Failure-prediction models for agents (issue 9; Node: the shipped models/ directory).
+   * Failure-prediction models for agents (Node: the shipped models/ directory).
    * Absent (Workers): desired states name no model and GET /v1/agent/models/{id} is 404.
    */
   models?: ModelStore
   /**
-   * Rate limits per source address, API token and agent (issue 16). Absent: in process
-   * with the defaults (http/rate-limiter.ts), as Hono defaults a router it is not given.
+   * Rate limits per source address, API token and agent (docs/security.md, finding 5). Absent: in
+   * process with the defaults (http/rate-limiter.ts), as Hono defaults a router it is not given.
    */
   rateLimits?: RateLimits
   /**

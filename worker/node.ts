@@ -32,7 +32,7 @@ async function main() {
   })
   if (tracerProvider) logger.info({}, 'tracing on: spans exported over OTLP/HTTP')
   if (server.generatedBootstrapToken) {
-    // Printed once, to stdout, as the issue of first start asks; it is stored only hashed.
+    // Printed once, to stdout, as the README's quick start says; it is stored only hashed.
     process.stdout.write(
       `\nFirst start: created org "default" with an instance-admin API token (shown once):\n\n  ${server.generatedBootstrapToken}\n\n`,
     )

@@ -54,7 +54,7 @@ export function tcArgs(netns: string | undefined, args: string[]): [string, stri
   return ['tc', netns ? ['-n', netns, ...args] : args]
 }
 
-/** bpftool needs the namespace's /sys untouched: nsenter, not `ip netns exec` (lab.md). */
+/** bpftool needs the namespace's /sys untouched: nsenter, not `ip netns exec` (docs/lab.md). */
 export function bpftoolArgs(netns: string | undefined, args: string[]): [string, string[]] {
   return netns
     ? ['nsenter', [`--net=/var/run/netns/${netns}`, 'bpftool', ...args]]

@@ -1,5 +1,5 @@
 /**
- * The classifier's counters in the telemetry the agent posts every 10 s (issue 10): the
+ * The classifier's counters in the telemetry the agent posts every 10 s (docs/qos.md): the
  * per-class and per-application traffic since the previous report, as deltas of the per-CPU
  * map totals (so the control plane just sums them into rollups). A total that went down
  * means the program was reattached (counters restart at zero): its delta is the new total.

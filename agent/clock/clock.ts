@@ -1,5 +1,5 @@
 /**
- * Time for agent logic, injected (house-style rule 5) so that loops, backoff and timeouts
+ * Time for agent logic, injected (docs/house-style.md, rule 5) so that loops, backoff and timeouts
  * are tested with a fake clock instead of real waiting. `now()` is epoch milliseconds.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Fetching a failure-prediction model (issue 9): `GET /v1/agent/models/{id}`, signed like
+ * Fetching a failure-prediction model: `GET /v1/agent/models/{id}`, signed like
  * every agent request. The answer is validated at this boundary (a byte cap checked on the
  * declared Content-Length and while streaming, then protocol modelDocumentSchema); the
  * hash and the manifest are checked by agent/predict before use, after the size check.

@@ -1,5 +1,5 @@
 /**
- * The control client against a hostile path (issue 16, finding 12): http:// refused unless
+ * The control client against a hostile path (docs/security.md, finding 12): http:// refused unless
  * allowed, answers read with a byte cap (declared Content-Length refused before reading,
  * a growing body aborted past the cap without being buffered), the timeout covering the
  * body, and redirects not followed. Bodies are pull-counting streams, so a test can tell

@@ -1,5 +1,5 @@
 /**
- * Predictive moves in the decision engine (issue 9), on a fake clock: a class that opts in
+ * Predictive moves in the decision engine, on a fake clock: a class that opts in
  * leaves a path the predictor flags before it fails, with the hold-down and hysteresis of
  * reactive failover, and comes back only once the path is clean (no flag and no reactive
  * fault for failbackAfterMs). Classes that do not opt in never move on a prediction.

@@ -4,7 +4,7 @@
  * sourcePrefixes -> `from`, protocols -> `ipproto`, ports -> `dport` ranges, dscp -> `tos`
  * (dscp << 2). A match is the cross product of its lists; all rules of class k share one
  * priority, in policy order, above (before) the mesh-table rule. `applications` need the
- * eBPF classifier (issue 10): such a policy gets no rules here, and the caller says so.
+ * eBPF classifier (docs/qos.md): such a policy gets no rules here, and the caller says so.
  * siteLabels select which sites a policy applies to: the control plane already resolved
  * them into the desired state's policy list.
  */
@@ -49,7 +49,7 @@ export function classRules(
     (m.dscp?.length ?? 0)
   if (selectors === 0) {
     const why = m.applications?.length
-      ? 'matches applications only (needs the eBPF classifier, issue 10)'
+      ? 'matches applications only (needs the eBPF classifier, run --lan-interface)'
       : 'matches nothing a rule can express'
     return { classId: policy.id, table, rules: [], skipped: why }
   }

@@ -165,7 +165,7 @@ export class PathMonitor {
   #predictions: PathPredictions | undefined
 
   /**
-   * A failure predictor (issue 9): fed every probe outcome and BFD transition; its flags go
+   * A failure predictor: fed every probe outcome and BFD transition; its flags go
    * into the decision engine's input (PathInput.predicted), its events into the queue.
    */
   usePredictions(predictions: PathPredictions): void {

@@ -79,10 +79,10 @@ describe('classRules', () => {
     ])
   })
 
-  it('skips application-only policies (eBPF classifier, issue 10)', () => {
+  it('skips application-only policies (they need the eBPF classifier)', () => {
     const r = classRules(policy({ applications: ['zoom'] }) as never, 0, 7300, 1040)
     expect(r.rules).toEqual([])
-    expect(r.skipped).toMatch(/issue 10/)
+    expect(r.skipped).toMatch(/eBPF classifier, run --lan-interface/)
   })
 })
 

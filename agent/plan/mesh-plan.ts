@@ -1,5 +1,5 @@
 /**
- * The path model (architecture.md) as a pure function: from the desired state, the
+ * The path model (docs/architecture.md) as a pure function: from the desired state, the
  * WireGuard interfaces, uplink tables, rules and routes a site needs. One interface per
  * (local slot i, remote slot j), named `<prefix><i>-<j>` with slots in hex (so a name is the
  * prefix plus 3 characters), listening on `uplink i basePort + 16*i + j`, its underlay

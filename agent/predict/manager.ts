@@ -1,5 +1,5 @@
 /**
- * Model distribution on the agent (issue 9): the desired state names a model (id, sha256);
+ * Model distribution on the agent: the desired state names a model (id, sha256);
  * the manager makes the predictor run exactly that model, or none.
  * - Named and cached in the state directory with the right hash: loaded from there (no
  *   network, so a restart with the control plane away still predicts: fail-static).

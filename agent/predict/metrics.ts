@@ -1,7 +1,7 @@
 /**
  * The predictor on /metrics: P per path (pulled at scrape time), the model in use (an info
  * gauge: 1 with its id and hash, or model="none"), the last refusal, and the inference time
- * of every 100 ms round (a histogram: the issue's budget is < 1 ms for 64 paths).
+ * of every 100 ms round (a histogram: the budget is < 1 ms for 64 paths, docs/benchmarks.md).
  */
 import { Gauge, Histogram, type Registry } from 'prom-client'
 import type { ModelManager } from './manager'

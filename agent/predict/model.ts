@@ -1,5 +1,5 @@
 /**
- * Loading a failure-prediction model (issue 9): the ONNX bytes and their manifest
+ * Loading a failure-prediction model: the ONNX bytes and their manifest
  * (`models/<name>/model.json`). The bytes are checked against the expected SHA-256 BEFORE
  * onnxruntime parses them (a model is code-like input: never feed it unverified bytes), the
  * manifest must describe features the agent computes (FEATURE_NAMES, in order: a model

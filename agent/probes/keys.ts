@@ -1,5 +1,5 @@
 /**
- * Per-site-pair probe keys, derived without any exchange (architecture.md, path model):
+ * Per-site-pair probe keys, derived without any exchange (docs/architecture.md, path model):
  * X25519 between this site's WireGuard private key and the peer's public key gives a
  * secret only the two sites know; HKDF-SHA256 turns it into keys, one per purpose (the
  * `info` string), salted with both public keys sorted so that both ends derive the same

@@ -2,7 +2,7 @@
  * Routing over rtnetlink (the `netlink` package, mildsunrise 0.3.0). One socket per
  * instance, in the network namespace of the process that creates it. Requests carry a
  * timeout; "already there" and "already gone" answers are not errors, so every operation
- * can be repeated (house-style rule 6).
+ * can be repeated (docs/house-style.md, rule 6).
  */
 import { AttrStream, createRtNetlink, FlagsNew, ifla, type RtNetlinkSocket, type rt } from 'netlink'
 import { normaliseCidr } from '../../protocol/net'

@@ -2,7 +2,7 @@
  * The routing contract of the agent: links, addresses, routes in numbered tables and
  * policy rules (fwmark -> table, from-address -> table). Implemented over rtnetlink
  * (rtnetlink.ts); nothing here shells out to `ip`, because a route change is on the
- * failover hot path (lab.md: most of a 3 ms switch was starting `ip`).
+ * failover hot path (docs/lab.md: most of a 3 ms switch was starting `ip`).
  */
 
 export interface LinkInfo {

@@ -20,8 +20,8 @@ export const enrollmentRecordSchema = z.object({
   hostname: z.string(),
   identityPublicKey: publicKeySchema,
   wireguardPublicKey: publicKeySchema,
-  // Read leniently: a record written before endpoints had one grammar (issue 16) may hold an
-  // endpoint the server would refuse today, and must not stop an enrolled agent starting.
+  // Read leniently: a record written before endpoints had one grammar (protocol/endpoint.ts) may
+  // hold an endpoint the server would refuse today, and must not stop an enrolled agent starting.
   uplinks: z.array(uplinkClaimSchema.extend({ endpoint: z.string().max(270).optional() })),
   /**
    * `enroll --insecure-http` was given: `run` and `sync` may then use an http:// serverUrl.

@@ -1,7 +1,7 @@
 /**
  * Kernel WireGuard over generic netlink (family `wireguard`), with links made over
  * rtnetlink. Used when the kernel has the module; select.ts falls back to userspace when
- * the family is absent (as on the lab machines, lab.md).
+ * the family is absent (as on the lab machines, docs/lab.md).
  */
 import { createWireGuard, type WireGuardSocket, type wg } from 'netlink'
 import { type Family, parseIp } from '../../protocol/net'

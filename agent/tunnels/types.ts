@@ -1,5 +1,5 @@
 /**
- * The WireGuard backend contract (house-style rule 3: a small Up / Set / Close interface in
+ * The WireGuard backend contract (docs/house-style.md rule 3: a small Up / Set / Close interface in
  * front of platform code). Two implementations: userspace wireguard-go over its UAPI socket
  * (userspace.ts) and kernel WireGuard over generic netlink (kernel.ts). Keys are base64 here,
  * as in the protocol; each backend converts to its own wire form.

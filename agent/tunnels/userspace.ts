@@ -3,7 +3,7 @@
  * its UAPI socket. The process inherits the caller's network namespace, so an agent running
  * inside a site namespace (the lab) or on the host (production) needs no netns option.
  * Sockets live in one host-wide directory whatever the namespace: interface names must be
- * unique on the host (lab.md).
+ * unique on the host (docs/lab.md).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync, rmSync } from 'node:fs'

@@ -82,10 +82,10 @@ export function renderMarkdown(r: DataplaneResults): string {
     '  throughput is a memory-copy figure and the ratio is the worst case for the tunnel; an',
     `  uplink slower than the tunnel's ${f(r.tunnel.throughputMedianMbit, 0)} Mbit/s here would be the limit instead.`,
     '- With a high load average at start, other work shared the cores: the RTT tail (p99)',
-    '  and the throughput are the figures it moves most; lab.md saw 0.49 Gbit/s through',
+    '  and the throughput are the figures it moves most; docs/lab.md saw 0.49 Gbit/s through',
     '  wireguard-go on a quiet machine of the same kind.',
     '- Userspace wireguard-go costs one TUN read/write and one UDP send/receive per packet on',
-    '  each side (no kernel module on this machine, `lab.md`), and it shares the 2 cores with',
+    '  each side (no kernel module on this machine, `docs/lab.md`), and it shares the 2 cores with',
     '  iperf3 on both ends: the throughput figure is CPU-bound.',
     END,
   ].join('\n')

@@ -1,5 +1,5 @@
 /**
- * Predictive vs reactive failover in the WAN lab (issue 9): 2 sites x 2 uplinks, the real
+ * Predictive vs reactive failover in the WAN lab: 2 sites x 2 uplinks, the real
  * control plane (serving the shipped model) and the real agents (bench/failover/setup.ts),
  * a 1,000 packets/s UDP stream from LAN host 0 to LAN host 1 in a policy class with an SLA,
  * and on the uplink carrying it a degradation with a precursor, then a cut:

@@ -3,7 +3,7 @@
  * packets a receiver would get back and when. It exists to compare the block Reed-Solomon code
  * (blocks closed at k packets or a deadline, any n of n + m shards recover the block) with the
  * sliding-window code (a repair every few packets over the last W, decoded by elimination on
- * the real coefficients, agent/optimizer/codec/sliding/) against the issue's goals before building the
+ * the real coefficients, agent/optimizer/codec/sliding/) against docs/wanopt.md's goals before building the
  * latter, and to print the figures for docs/wanopt.md. `npx tsx bench/wanopt/fec-sim.ts` runs it.
  */
 import { repairCoefficients } from '../../agent/optimizer/codec/sliding/coefficients.js'

@@ -1,6 +1,6 @@
 /**
  * Block vs sliding-window FEC at 1,000 packets/s (bench/wanopt/fec-model.ts), at 5% random loss
- * and in Gilbert-Elliott bursts, against the issue's goals: residual < 0.1% at <= 20% overhead,
+ * and in Gilbert-Elliott bursts, against docs/wanopt.md's goals: residual < 0.1% at <= 20% overhead,
  * added latency p99 < 5 ms over all delivered packets. Prints JSON:
  * `npx tsx bench/wanopt/fec-sim.ts [packets]`.
  */

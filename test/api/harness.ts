@@ -9,7 +9,7 @@ export interface ApiTarget {
   fetch(path: string, init?: RequestInit): Promise<Response>
   /** The instance-admin token the target was bootstrapped with. */
   adminToken: string
-  /** The prediction model the target serves (issue 9); absent: none (Workers). */
+  /** The prediction model the target serves; absent: none (Workers). */
   model?: { id: string; sha256: string } | null
 }
 

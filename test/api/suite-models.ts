@@ -1,7 +1,7 @@
 /**
- * Issue 9 on the API: the desired state names the instance's prediction model, agents fetch
- * it (signed) from GET /v1/agent/models/{id}, and path.predicted_degradation events are
- * accepted and listed. The Node target serves the shipped model; the Workers target serves
+ * Failure-prediction models on the API: the desired state names the instance's prediction model,
+ * agents fetch it (signed) from GET /v1/agent/models/{id}, and path.predicted_degradation events
+ * are accepted and listed. The Node target serves the shipped model; the Workers target serves
  * none (desired state model null, 404 problem+json): `target.model` says which to expect.
  */
 import { describe, expect, it } from 'vitest'

@@ -4,7 +4,7 @@ import { enrolledSites } from './suite-agents'
 
 const MINUTE = 60_000
 
-/** Classifier traffic per class and application (issue 10): agent deltas -> rollups -> series. */
+/** Classifier traffic per class and application: agent deltas -> rollups -> series. */
 export function trafficSuite(target: () => ApiTarget) {
   describe('classifier traffic per class and application', () => {
     it('sums the agents’ deltas per minute and serves series and totals at any step', async () => {

@@ -1,5 +1,5 @@
 /**
- * Issue 10, the agent side: the real agent CLI (`run --lan-interface`) on one lab site
+ * The eBPF classifier, the agent side: the real agent CLI (`run --lan-interface`) on one lab site
  * attaches the eBPF classifier on the site's LAN interface, adds one `ip rule fwmark` per
  * policy class (application policies included) before pathmon's match rules, exports the
  * classifier's counters on /metrics, and on SIGTERM removes the filter and the rules.

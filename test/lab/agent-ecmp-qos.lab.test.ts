@@ -1,5 +1,5 @@
 /**
- * Issue 10, ECMP and QoS in the running agent: the real control plane and the real agent CLI
+ * ECMP and QoS in the running agent (docs/qos.md): the real control plane and the real agent CLI
  * (`run --lan-interface`) on two sites, site 0 with two uplinks (40 and 20 Mbit/s), site 1
  * with one, so site 0 has two paths to site 1 with capacities 2:1.
  * - a `load-balance` policy: 100 UDP flows from LAN host 0 spread over the two tunnels by

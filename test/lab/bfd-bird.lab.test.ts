@@ -1,5 +1,5 @@
 /**
- * BFD interop with BIRD 2 (issue 5): our BFD (agent/probes/bfd, in a child process in its
+ * BFD interop with BIRD 2: our BFD (agent/probes/bfd, in a child process in its
  * own namespace) and BIRD's BFD on the two ends of a veth pair, 50 ms x 3. The session
  * comes Up on both sides; a blackhole (nftables drop: both directions, then each direction
  * alone) is detected by both sides within the detection time plus a margin; lifting it

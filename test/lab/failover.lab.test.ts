@@ -1,5 +1,5 @@
 /**
- * Issue 5 end to end: failover in the lab with the real control plane and the real agent
+ * Failover end to end in the lab with the real control plane and the real agent
  * CLIs (2 sites x 2 uplinks, 4 paths per site). A 1,000 packets/s UDP stream runs from LAN
  * host 0 to LAN host 1; the uplink carrying it is blackholed at the WAN router:
  * - traffic resumes on another path in well under a second (the gap is measured at the

@@ -135,7 +135,7 @@ describe('WireGuard mesh over the lab WAN (3 sites x 2 uplinks)', () => {
     for (let from = 0; from < 3; from++) {
       for (let to = 0; to < 3; to++) {
         if (from === to) continue
-        // The first handshake may need a retry (lab.md): poll, bounded.
+        // The first handshake may need a retry (docs/lab.md): poll, bounded.
         const result = await pollUntil(
           `LAN ${from} -> LAN ${to}`,
           async () => {

@@ -1,5 +1,5 @@
 /**
- * Issue 9 end to end in the WAN lab: predictive failover with the real control plane (which
+ * Predictive failover end to end in the WAN lab with the real control plane (which
  * serves the shipped model), the real agent CLIs (which fetch it, verify it and score every
  * path every 100 ms) and a 1,000 packets/s stream in a class with an SLA. The uplink carrying
  * it degrades with a precursor (a queue build-up: RTT ramp) and is then cut

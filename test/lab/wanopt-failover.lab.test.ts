@@ -1,5 +1,5 @@
 /**
- * The optimizer tunnel follows its class's path (issue 11 with issue 5): 2 sites x 2 uplinks,
+ * The optimizer tunnel follows its class's path on failover (docs/wanopt.md): 2 sites x 2 uplinks,
  * the real control plane and agents, a 1,000 packets/s stream of the `fec` class. Blackholing
  * the uplink the class uses moves the class to another path (the path monitor's decision); the
  * optimizer's datagrams follow on a sender of the new path, and the stream goes on.

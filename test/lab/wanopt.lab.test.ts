@@ -1,7 +1,7 @@
 /**
- * Issue 11 in the lab, through the real control plane and the real agent CLIs (2 sites x 1
- * uplink): policy classes with `fec` and `compression` are carried by the agents' optimizer
- * tunnel (TUN, OptimizerSender/Receiver, UDP inside WireGuard).
+ * WAN optimization (docs/wanopt.md) in the lab, through the real control plane and the real agent
+ * CLIs (2 sites x 1 uplink): policy classes with `fec` and `compression` are carried by the agents'
+ * optimizer tunnel (TUN, OptimizerSender/Receiver, UDP inside WireGuard).
  * - With 5% random loss on the active uplink, a UDP stream of the `fec` class loses far less
  *   than the same stream of an unoptimized class, side by side (a clear margin, not a timing).
  * - A compressible stream of the `compression` class costs fewer bytes on the uplink than its

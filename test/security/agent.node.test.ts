@@ -1,5 +1,5 @@
 /**
- * Actor: an enrolled agent (issue 16, finding 5). Its requests are limited per agent, and
+ * Actor: an enrolled agent (docs/security.md, finding 5). Its requests are limited per agent, and
  * only once its signature verified (a forger naming it spends nothing of its budget); its
  * org's events are capped per minute (429 `event-quota-exceeded` with Retry-After); and
  * what it stores does not stay for ever: events, finished webhook deliveries and the audit

@@ -1,5 +1,5 @@
 /**
- * Actor: anyone who can reach the control plane, without a credential (issue 16, finding
+ * Actor: anyone who can reach the control plane, without a credential (docs/security.md, finding
  * 5): wrong tokens, bad agent signatures and enrollment attempts count per source address,
  * and past the limit the address gets 429 problems with Retry-After, while other
  * addresses are not affected. Node checks: the limiter's clock is injected, the address

@@ -1,5 +1,5 @@
 /**
- * Finding 6 (issue 16), the parts that need a database of their own: the last
+ * Finding 6 (docs/security.md), the parts that need a database of their own: the last
  * instance-admin token cannot be revoked (here, unlike the shared suites, revoking one
  * cannot break other tests), and the recovery path on the database host,
  * `npm run admin -- reset-token` (scripts/admin.ts), both as a function and as the

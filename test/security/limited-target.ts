@@ -1,5 +1,5 @@
 /**
- * The app on Node with small rate limits and quotas (issue 16, finding 5), and requests
+ * The app on Node with small rate limits and quotas (docs/security.md, finding 5), and requests
  * that arrive from a chosen peer address: each goes through the same `env` bindings that
  * @hono/node-server hands the app (`incoming.socket.remoteAddress`), read by the Node
  * entry's own nodeClientAddress. The limiters run on a clock the test moves.

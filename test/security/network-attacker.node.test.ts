@@ -4,7 +4,7 @@
  * likes, so the agent must not talk plain HTTP unless told to, and must survive hostile
  * answers: bodies past the caps (declared or endless), trickled bodies, redirects. Here
  * the attacker is a real HTTP server on 127.0.0.1 and the agent uses the real fetch, so
- * these checks cover undici's behaviour, not a fake's (issue 16, finding 12).
+ * these checks cover undici's behaviour, not a fake's (docs/security.md, finding 12).
  */
 
 import { mkdtemp, rm, stat } from 'node:fs/promises'

@@ -1,8 +1,8 @@
 /**
- * Finding 10 (issue 16): SIGTERM on the real Node server (`tsx worker/node.ts`, as
+ * Finding 10 (docs/security.md): SIGTERM on the real Node server (`tsx worker/node.ts`, as
  * `npm start` runs it). Long-polls used to hold the drain open until its 10 s deadline;
  * now they are woken with a 304 (the agent polls again, elsewhere or after the restart)
- * and an idle server exits at once. One second is the bound the issue sets for exit.
+ * and an idle server exits at once. One second is the bound finding 10 sets for exit.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'

@@ -1,5 +1,5 @@
 /**
- * Actor: an org operator (issue 16, finding 5). A token's requests are limited per token
+ * Actor: an org operator (docs/security.md, finding 5). A token's requests are limited per token
  * (429 with Retry-After; other tokens keep theirs), and an org's sites and webhook
  * endpoints are capped by quotas (409 `quota-exceeded` naming the limit and its variable).
  * Node checks: small limits, an injected limiter clock.

@@ -1,5 +1,5 @@
 /**
- * The security regression suite (issue 16), one file per actor of the threat model in
+ * The security regression suite, one file per actor of the threat model in
  * docs/security.md. Each actor's suite runs over HTTP only, so it runs on Node
  * (test/security/node.test.ts) and inside workerd (test/workers/security.test.ts).
  * Checks that need Node internals (an injected clock, a process, a socket) sit in

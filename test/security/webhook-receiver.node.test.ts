@@ -1,5 +1,5 @@
 /**
- * Actor: a webhook receiver (issue 16, finding 4). The real control plane on Node sends to
+ * Actor: a webhook receiver (docs/security.md, finding 4). The real control plane on Node sends to
  * real HTTP servers on 127.0.0.1. A hostile receiver may answer `503 Retry-After: 0` to
  * every request, or hold every request open until the sender gives up; neither may make
  * the control plane hammer it nor hold back another org's deliveries. Every bound below

@@ -1,5 +1,5 @@
 /**
- * The dashboard and /docs under the control plane's Content-Security-Policy (issue 16,
+ * The dashboard and /docs under the control plane's Content-Security-Policy (docs/security.md,
  * finding 8): every page of the dashboard and Swagger UI work with `script-src 'self'` and
  * `style-src 'self'`, and the browser reports no violation on the way (a refused inline
  * style or script, a call to another origin).

@@ -1,5 +1,5 @@
 /**
- * What the agent now does, in the dashboard (issues 9, 10, 11): a policy's predictive
+ * What the agent now does, in the dashboard: a policy's predictive
  * failover, QoS shaping and load-balancing mode made and edited in the policy form and
  * stored as such by the API; client-side and server field errors on the QoS rate; badges in
  * the policy list; and a site's classified traffic (seeded through the agent telemetry

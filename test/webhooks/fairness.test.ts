@@ -1,5 +1,5 @@
 /**
- * Retry-After clamping and the fair claim of due deliveries (issue 16, finding 4), on the
+ * Retry-After clamping and the fair claim of due deliveries (docs/security.md, finding 4), on the
  * outbox itself over a migrated in-memory database: rows are written directly, so each
  * case states exactly which deliveries are due, leased or held.
  */

@@ -1,5 +1,5 @@
 /**
- * The webhook guard's IPv6 parsing and refused ranges (issue 16, finding 11): every range
+ * The webhook guard's IPv6 parsing and refused ranges (docs/security.md, finding 11): every range
  * that embeds an IPv4 address or tunnels to one is refused, whatever the spelling.
  */
 import { describe, expect, it } from 'vitest'

@@ -1,5 +1,5 @@
 /**
- * Issue 16, finding 5 inside workerd: the Worker counts failed authentications per client
+ * docs/security.md, finding 5 inside workerd: the Worker counts failed authentications per client
  * address (CF-Connecting-IP) in the Workers Rate Limiting binding that wrangler.toml
  * declares (`[[ratelimits]]` RATE_LIMIT_ADDRESS, 300 per 60 s window), and answers 429
  * problems with Retry-After past it; another address is not affected.

@@ -1,5 +1,5 @@
 /**
- * The webhook outbox inside workerd over sqld (issue 16, finding 4): the drain a write
+ * The webhook outbox inside workerd over sqld (docs/security.md, finding 4): the drain a write
  * starts in `ctx.waitUntil` claims, attempts and records through the fair claim, and a
  * retryable failure holds the endpoint, so the deliveries queued behind it are not each
  * tried in turn. The target is a name that cannot resolve (RFC 6761 `.invalid`): every

@@ -1,5 +1,5 @@
 /**
- * The enroll command is pasted into a root shell (issue 16, finding 2): whatever the
+ * The enroll command is pasted into a root shell (docs/security.md, finding 2): whatever the
  * server, token and uplinks hold, each value must reach the agent as exactly one argument
  * and nothing in it may run. Checked two ways: shell-quote's own parser, and a real
  * /bin/sh that would create a marker file if any `$()`, backtick or `;` escaped its quotes.
@@ -103,7 +103,7 @@ describe('enrollCommand', () => {
     expect(existsSync(join(dir, 'pwned-dollar'))).toBe(false)
   })
 
-  it('quotes the endpoint from the issue report', () => {
+  it('quotes the endpoint from the security review (finding 2)', () => {
     const endpoint = '$(id>/tmp/pwn);touch /tmp/x`id`:51820'
     const command = enrollCommand('https://cp.example', 'pet_t', [
       uplink(0, 'wan0', 'eth0', endpoint),

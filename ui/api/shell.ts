@@ -1,5 +1,5 @@
 /**
- * Shell command lines the dashboard shows for copying into a root shell (issue 16, finding
+ * Shell command lines the dashboard shows for copying into a root shell (docs/security.md, finding
  * 2). Every value becomes exactly one POSIX shell word, whatever it holds: the server and
  * stored uplink data are not trusted to be free of quotes, `$()`, backticks or newlines.
  */

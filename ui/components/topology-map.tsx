@@ -13,7 +13,7 @@ const HEALTH_VAR = { up: '--ok', degraded: '--warn', down: '--bad', stale: '--st
 
 /**
  * Cytoscape adds an inline <style> (`position: relative` for its container) unless an
- * element with this id is already in the document. The CSP (`style-src 'self'`, issue 16)
+ * element with this id is already in the document. The CSP (`style-src 'self'`, docs/security.md)
  * refuses inline styles and reports each refusal, so the rule lives in styles.css and this
  * marker tells Cytoscape not to try.
  */

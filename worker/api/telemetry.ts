@@ -102,7 +102,7 @@ export const pathMetricsSchema = z
 const trafficPoint = z.object({ t: z.string(), packets: z.number(), bytes: z.number() })
 const trafficTotals = { packets: z.number(), bytes: z.number(), points: z.array(trafficPoint) }
 
-/** What the site's eBPF classifier saw, per policy class and per application (issue 10). */
+/** What the site's eBPF classifier saw, per policy class and per application (docs/qos.md). */
 export const siteTrafficSchema = z
   .object({
     siteId: z.string(),

@@ -11,7 +11,7 @@ export const interfaceNameSchema = z
 const uplinkFields = {
   name: nameSchema,
   interface: interfaceNameSchema,
-  // One grammar with the agent's enrollment claim (protocol/endpoint.ts, issue 16).
+  // One grammar with the agent's enrollment claim (protocol/endpoint.ts).
   endpoint: endpointSchema.nullable().optional(),
   bandwidthMbps: z.number().int().positive().max(1_000_000).nullable().optional(),
   costPerGb: z.number().min(0).max(1_000_000).nullable().optional(),

@@ -1,5 +1,5 @@
 /**
- * agents_active_wg_key_uq (issue 16, finding 3): one active agent per WireGuard key. The
+ * agents_active_wg_key_uq (docs/security.md, finding 3): one active agent per WireGuard key. The
  * service checks first; this index is what answers a race, and its migration must not
  * fail on a database that already holds duplicates.
  */

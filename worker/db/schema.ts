@@ -321,7 +321,7 @@ export const pathRollups = sqliteTable(
 )
 
 /**
- * What a site's eBPF classifier saw (issue 10): one-minute rollups of the agents' deltas per
+ * What a site's eBPF classifier saw (docs/qos.md): one-minute rollups of the agents' deltas per
  * policy class (kind `class`, name = policy id or `default`) and per application (kind
  * `application`). Sums, like path_rollups_1m, so any coarser step aggregates exactly.
  */
@@ -343,7 +343,7 @@ export const trafficRollups = sqliteTable(
 )
 
 /**
- * Webhook endpoints (issue 7). The signing secret must be kept in clear to compute HMACs;
+ * Webhook endpoints (docs/webhooks.md). The signing secret must be kept in clear to compute HMACs;
  * it is returned only by create and rotate-secret. During a rotation the previous secret
  * keeps signing (a second signature) until `previous_secret_expires_at`.
  */
@@ -367,7 +367,8 @@ export const webhookEndpoints = sqliteTable(
     disabledReason: text('disabled_reason'),
     /**
      * After a retryable failure no delivery to this endpoint is attempted before this
-     * time, so its other queued deliveries do not each try it in turn (issue 16, finding 4).
+     * time, so its other queued deliveries do not each try it in turn (docs/security.md,
+     * finding 4).
      */
     heldUntil: integer('held_until'),
     createdAt: integer('created_at').notNull(),

@@ -1,5 +1,5 @@
 /**
- * Where the rate limits of issue 16 (finding 5) apply. Three keys:
+ * Where the rate limits of docs/security.md (finding 5) apply. Three keys:
  * - the source address, for what anybody can send without a credential: every enrollment
  *   attempt and every failed authentication (wrong or revoked token, bad agent signature)
  *   counts. An address over its limit gets 429 on every request that needs a credential

@@ -1,5 +1,5 @@
 /**
- * The rate limiters the app is given (issue 16, finding 5), behind one small interface so
+ * The rate limiters the app is given (docs/security.md, finding 5), behind one small interface so
  * the app does not know where the counts live: in process on Node (token buckets), in the
  * Workers Rate Limiting binding on Cloudflare (counted per location by Cloudflare, shared by
  * every isolate), or in process on a Worker deployed without the binding.

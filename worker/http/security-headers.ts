@@ -1,5 +1,5 @@
 /**
- * The response headers every answer carries (issue 16, finding 8): API, problems, 404s, the
+ * The response headers every answer carries (docs/security.md, finding 8): API, problems, 404s, the
  * dashboard's files and /docs. One list, used three ways so the runtimes cannot drift:
  * the app's middleware (both runtimes), the Node static server (worker/server.ts), and the
  * `_headers` file the dashboard build writes for Workers static assets, which are served

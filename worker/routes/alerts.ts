@@ -1,4 +1,4 @@
-/** Alert rules, alerts (acknowledge) and silences (issue 7; docs/webhooks.md). */
+/** Alert rules, alerts (acknowledge) and silences (docs/webhooks.md). */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import {
   alertQuerySchema,

@@ -1,6 +1,6 @@
 /**
- * `/docs`: Swagger UI over /openapi.json, from the origin's own files (issue 16, finding 8).
- * It used to load an unpinned bundle from a CDN onto the dashboard's origin, where the
+ * `/docs`: Swagger UI over /openapi.json, from the origin's own files (docs/security.md,
+ * finding 8). It used to load an unpinned bundle from a CDN onto the dashboard's origin, where the
  * dashboard keeps its API token in sessionStorage: whoever served that script could read
  * it. The page now names only same-origin files that the dashboard build copies from the
  * installed swagger-ui-dist (ui.vite.config.ts -> dist/ui/docs/assets/), served as the

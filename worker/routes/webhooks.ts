@@ -1,4 +1,4 @@
-/** Webhook endpoints, their secrets and delivery logs (issue 7; docs/webhooks.md). */
+/** Webhook endpoints, their secrets and delivery logs (docs/webhooks.md). */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import { listQuerySchema, pageOf, pathId } from '../api/common'
 import {

@@ -78,7 +78,7 @@ export async function authenticateAgent(
 
 /**
  * The agent's row if it may still be served, else the 401 saying why. Checked when a
- * request is authenticated and again after a long-poll's wait (issue 16, finding 7): a
+ * request is authenticated and again after a long-poll's wait (docs/security.md, finding 7): a
  * revocation during the wait must not let the poll carry the new document out.
  */
 export async function activeAgent(ctx: ServiceContext, agentId: string): Promise<AgentRow> {

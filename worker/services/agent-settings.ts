@@ -6,7 +6,7 @@ export const AGENT_SETTINGS = {
   wireguard: {
     basePort: 51820,
     // Short keepalives keep every path's session warm, so a path switch needs no handshake
-    // (architecture.md, "Every path warm"); 5 s is well inside NAT mapping timeouts.
+    // (docs/architecture.md, "Every path warm"); 5 s is well inside NAT mapping timeouts.
     keepaliveSeconds: 5,
     // 1500-byte uplinks minus WireGuard's worst-case IPv6 overhead (80 bytes).
     mtu: 1420,

@@ -1,5 +1,5 @@
 /**
- * Classifier traffic per site (issue 10): the agents report what their eBPF classifier saw
+ * Classifier traffic per site (docs/qos.md): the agents report what their eBPF classifier saw
  * per policy class and per application as deltas with each telemetry batch; they are summed
  * into one-minute rollups (in the batch's own libSQL batch) and read back as series at any
  * step, with totals, for operators.

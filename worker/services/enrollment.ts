@@ -207,7 +207,7 @@ const wireguardKeyTaken = () =>
   })
 
 /**
- * A WireGuard public key identifies exactly one peer (issue 16, finding 3): with two
+ * A WireGuard public key identifies exactly one peer (docs/security.md, finding 3): with two
  * active agents sharing one, every peer gets two entries with one key and traffic for one
  * site goes to the other. The check is instance-wide, not per org: a key copied from
  * another org's peer list is no more legitimate. Revoked agents' keys are free again.

@@ -2,7 +2,7 @@
  * Events: what happened to paths and agents, from agents (path.*) and from the control
  * plane itself (agent.online/offline, enrolments, site and policy changes). Written in the
  * transaction of the change they describe; listed newest first. Alerting and webhooks
- * (issue 7) read from here.
+ * (docs/webhooks.md) read from here.
  */
 import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { newId } from '../../protocol/ids'

@@ -1,5 +1,5 @@
 /**
- * Recovery of the instance-admin role (issue 16, finding 6): `npm run admin -- reset-token`
+ * Recovery of the instance-admin role (docs/security.md, finding 6): `npm run admin -- reset-token`
  * (scripts/admin.ts) creates a new instance-admin token in org `default`, as bootstrap does
  * on first start. The API refuses to revoke the last such token, but a lost token, a
  * leaked one or a database restored without one must still be recoverable; this path

@@ -1,5 +1,5 @@
 /**
- * Failure-prediction models served to agents (issue 9). The store is chosen by the entry
+ * Failure-prediction models served to agents. The store is chosen by the entry
  * point: on Node, the shipped `models/` directory (worker/node-models.ts); on Workers, none
  * (a model is not bundled into the Worker: agents get `model: null` and stay reactive-only,
  * and GET /v1/agent/models/{id} answers 404 saying so). The current model is an instance

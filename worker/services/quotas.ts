@@ -1,5 +1,5 @@
 /**
- * Per-org quotas (issue 16, finding 5): how many sites and webhook endpoints an org may
+ * Per-org quotas (docs/security.md, finding 5): how many sites and webhook endpoints an org may
  * hold, and how many events per minute its agents and operators may add. Each check runs
  * inside the write transaction that would cross the limit, so concurrent requests cannot
  * both slip under it (the database has one writer). The count queries ride on indexes that

@@ -1,6 +1,6 @@
 /**
- * Retention (issue 16, finding 5): events, finished webhook deliveries and the audit log are
- * deleted once older than their configured age, so a busy or hostile agent cannot grow the
+ * Retention (docs/security.md, finding 5): events, finished webhook deliveries and the audit log
+ * are deleted once older than their configured age, so a busy or hostile agent cannot grow the
  * database for ever. Runs from the periodic pass (Node: every alert evaluation, 15 s;
  * Workers: the cron trigger).
  *

@@ -2,7 +2,7 @@
  * API tokens: random, shown once, stored as SHA-256 hashes, scoped to one org with a
  * role. Revocation is immediate: the next request with the token is a 401.
  *
- * Instance-admin tokens live in org `default` but belong to the instance (issue 16,
+ * Instance-admin tokens live in org `default` but belong to the instance (docs/security.md,
  * finding 6): only an instance admin sees or revokes them, as if they did not exist for
  * the org's own admins, and the last one cannot be revoked, since nothing else can create
  * orgs and bootstrap never runs again on a database that has one. Losing it anyway is

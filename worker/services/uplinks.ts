@@ -1,7 +1,7 @@
 /**
  * Uplinks: a site's WAN links. Each gets the lowest free slot (0..15) of its site when it
  * is created and keeps it for life: slots fix the WireGuard interface pairing of the path
- * model (architecture.md), so renumbering would re-pair every tunnel.
+ * model (docs/architecture.md), so renumbering would re-pair every tunnel.
  */
 import { and, asc, eq, gt } from 'drizzle-orm'
 import { newId } from '../../protocol/ids'

@@ -241,10 +241,10 @@ describe('optimizer receiver (fuzz)', () => {
   })
 
   it('one datagram injected amid a valid stream costs it at most a few deliveries', () => {
-    // Issue 11: a forged or corrupted datagram, near the stream's numbers or far from them, must
-    // not move a session's window away from the real sender. Its worst cost: it takes the place
-    // of one real packet (a source or data packet with the same number, then a duplicate), or it
-    // fixes a block's shape so that the block's other data (k - 1 here) is inconsistent. Seen
+    // docs/wanopt.md: a forged or corrupted datagram, near the stream's numbers or far from them,
+    // must not move a session's window away from the real sender. Its worst cost: it takes the
+    // place of one real packet (a source or data packet with the same number, then a duplicate), or
+    // it fixes a block's shape so that the block's other data (k - 1 here) is inconsistent. Seen
     // over 16,000 runs: at most 1 for the sliding code, at most k = 4 for the block code.
     const K = 4
     const forged = fc.record({

@@ -1,5 +1,5 @@
 /**
- * Far jumps in a session's numbers (issue 11): one datagram far ahead or behind must change
+ * Far jumps in a session's numbers (docs/wanopt.md): one datagram far ahead or behind must change
  * nothing for the real stream; a real sender back from a long outage, or restarted under the
  * same session id, is confirmed within a few datagrams; loss counted for a gap stays bounded.
  * Both codes, end to end (OptimizerSender -> OptimizerReceiver), and the guard alone.

@@ -1,5 +1,5 @@
 /**
- * The few libc calls the optimizer tunnel needs and Node lacks, through koffi (toolchain.md):
+ * The few libc calls the optimizer tunnel needs and Node lacks, through koffi (docs/toolchain.md):
  * open + ioctl(TUNSETIFF) for a TUN device, non-blocking read/write on its descriptor, poll
  * (called asynchronously, on one of koffi's worker threads, so the event loop never waits for
  * a packet), and a raw UDP socket with SO_BINDTODEVICE so that a datagram leaves through one

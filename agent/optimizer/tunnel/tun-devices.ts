@@ -1,7 +1,7 @@
 /**
- * The TUN devices the optimizer tunnel opens, behind a small interface (house style 3): the
- * kernel's, on /dev/net/tun through koffi and read by one TunPoller (tun.ts), and fakes in the
- * tunnel's unit tests, which run without root.
+ * The TUN devices the optimizer tunnel opens, behind a small interface (docs/house-style.md,
+ * rule 3): the kernel's, on /dev/net/tun through koffi and read by one TunPoller (tun.ts), and
+ * fakes in the tunnel's unit tests, which run without root.
  */
 import { TunDevice, TunPoller, type TunStats } from './tun'
 

@@ -1,7 +1,7 @@
 /**
- * The optimizer tunnel in the agent (issue 11): packets of policy classes that set `fec` and/or
- * `compression` are routed into a per-class TUN (tunnel-plan.ts); the agent reads them, picks
- * the peer by destination prefix and the class's current path from the path monitor's
+ * The optimizer tunnel in the agent (docs/wanopt.md): packets of policy classes that set `fec`
+ * and/or `compression` are routed into a per-class TUN (tunnel-plan.ts); the agent reads them,
+ * picks the peer by destination prefix and the class's current path from the path monitor's
  * decision, and hands them to an OptimizerSender per (class, peer, path), whose datagrams go
  * as UDP to the peer's overlay address, port OPTIMIZER_PORT, through that path's WireGuard
  * interface (tunnel-send.ts): encryption and path selection stay WireGuard's and pathmon's.
@@ -263,7 +263,7 @@ export class OptimizerTunnel {
     if (!tun) return
     await tun.configure(this.#o.routing, { mtu: plan.tunMtu })
     // Rebuilt packets arrive on the receive TUN from the peer's LAN addresses, which are routed
-    // via the tunnels: strict reverse-path filtering would drop them (lab.md, rp_filter).
+    // via the tunnels: strict reverse-path filtering would drop them (docs/lab.md, rp_filter).
     await this.#o.sysctl
       ?.write(`net/ipv4/conf/${tun.name}/rp_filter`, '2')
       .catch((e: Error) => this.#warnOnce(`rp_filter on ${tun.name}: ${e.message}`))

@@ -1,5 +1,5 @@
 /**
- * Time for BFD, injected (house-style rule 5): `now()` in milliseconds and one-shot timers.
+ * Time for BFD, injected (docs/house-style.md rule 5): `now()` in milliseconds, one-shot timers.
  * The agent's Clock has `sleep(ms, signal)`; timersFromClock() turns it into cancellable
  * timers, so production runs on systemClock and tests on ManualTimers (testing.ts), which
  * fires each timer at its own instant rather than at the end of an advance.

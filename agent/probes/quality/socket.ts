@@ -1,7 +1,7 @@
 /**
- * The datagram sockets probes use, behind a small interface (house-style rule 3) so that the
- * prober and responder run over real UDP (node:dgram) in the agent and over an in-memory
- * network (memory-socket.ts) under a fake clock in tests.
+ * The datagram sockets probes use, behind a small interface (docs/house-style.md, rule 3) so
+ * that the prober and responder run over real UDP (node:dgram) in the agent and over an
+ * in-memory network (memory-socket.ts) under a fake clock in tests.
  */
 import { createSocket, type Socket } from 'node:dgram'
 import { isIPv6 } from 'node:net'

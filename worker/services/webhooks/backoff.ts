@@ -4,7 +4,7 @@
  * +-25 % jitter so that many endpoints failing together do not retry in step; a
  * Retry-After (seconds or an HTTP date) replaces the computed delay, clamped to
  * [base, cap]: a receiver may ask for patience, never for a storm (`Retry-After: 0` made
- * 319 requests for 20 deliveries in 1.4 s, issue 16 finding 4). No attempt is scheduled
+ * 319 requests for 20 deliveries in 1.4 s, docs/security.md finding 4). No attempt is scheduled
  * after `retryUntil` (24 h after the message was enqueued).
  */
 

@@ -2,7 +2,7 @@
  * Drains the webhook outbox: a pool of up to POOL attempts in flight, at most PER_ORG per
  * org and one per endpoint (claimDue enforces both), refilled as each attempt finishes.
  * Batches that waited for their slowest member let one receiver that hangs for the whole
- * timeout hold back every other org's deliveries (issue 16, finding 4); here a hanging
+ * timeout hold back every other org's deliveries (docs/security.md, finding 4); here a hanging
  * attempt occupies one slot of its org's share and nothing else. Runtime-agnostic: Node's
  * dispatcher keeps one drain running and wakes it after writes; Workers run one per cron
  * tick and per write (`ctx.waitUntil`), and leases keep them from sending a row twice.

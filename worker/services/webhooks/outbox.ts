@@ -63,7 +63,7 @@ export async function enqueueMessage(
  * endpoint (any dispatcher's live lease counts), none for an endpoint that is held after
  * a retryable failure, at most `perOrg` in flight per org, and turns taken round-robin:
  * every org's oldest due endpoint first, then every org's second, and so on, so that one
- * org's backlog cannot fill the batch ahead of another org's single message (issue 16,
+ * org's backlog cannot fill the batch ahead of another org's single message (docs/security.md,
  * finding 4). Atomic: the UPDATE re-checks lease, endpoint and hold, so no row is claimed
  * twice and no endpoint gets two attempts at once.
  */

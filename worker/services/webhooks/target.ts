@@ -35,7 +35,7 @@ const BLOCKED_V4 = [
  * Refused IPv6 ranges. Every form that carries an IPv4 address inside (mapped, translated,
  * compatible, NAT64, Teredo, 6to4) is refused whole rather than judged by the IPv4 part:
  * an operator has no reason to spell a public IPv4 target that way, and a translator or
- * tunnel may deliver such an address to the control plane's own network (issue 16,
+ * tunnel may deliver such an address to the control plane's own network (docs/security.md,
  * finding 11). A consequence: on a host whose resolver answers with DNS64 synthesised
  * 64:ff9b:: addresses, hostnames only resolving to IPv4 are refused on Node (docs/webhooks.md).
  */
