@@ -58,7 +58,13 @@ export function ruleText(r: RuleSpec): string {
 const ruleFamily = (r: RuleSpec) => r.family ?? (r.from?.includes(':') ? 6 : 4)
 
 export function memoryRouting(
-  initial: { links?: string[]; routes?: RouteSpec[]; addresses?: AddressInfo[] } = {},
+  initial: {
+    links?: string[]
+    routes?: RouteSpec[]
+    addresses?: AddressInfo[]
+    /** Called when a link goes (e.g. to drop its per-device sysctls, as the kernel does). */
+    onLinkRemoved?: (name: string) => void
+  } = {},
 ): MemoryRouting {
   const links = new Map<string, LinkInfo>()
   const addresses: AddressInfo[] = [...(initial.addresses ?? [])]
@@ -86,6 +92,7 @@ export function memoryRouting(
     }
     // The kernel drops the routes through a deleted device.
     for (const [key, r] of routes) if (r.dev === name) routes.delete(key)
+    initial.onLinkRemoved?.(name)
   }
 
   return {
