@@ -9,3 +9,11 @@
  * sends more of them.
  */
 export const MAX_EVENTS_PER_BATCH = 100
+
+/**
+ * Events per request from a protocol v1 agent: v1 allowed 500, and a v1 agent with a
+ * backlog keeps re-sending the same batch until it is taken. The control plane accepts them
+ * and writes them MAX_EVENTS_PER_BATCH per transaction, so no batch holds the writer longer
+ * than a v2 one.
+ */
+export const MAX_EVENTS_PER_BATCH_V1 = 500

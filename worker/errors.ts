@@ -10,6 +10,10 @@ export const PROBLEMS = {
   'validation-failed': { status: 422, title: 'The request is not valid' },
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
   'bad-request': { status: 400, title: 'Bad request' },
+  'protocol-version-unsupported': {
+    status: 400,
+    title: 'This control plane does not serve the agent protocol version',
+  },
   unauthenticated: { status: 401, title: 'Authentication is required' },
   'enrollment-token-invalid': { status: 401, title: 'The enrollment token cannot be used' },
   'agent-signature-invalid': { status: 401, title: 'The request signature is not valid' },

@@ -27,6 +27,7 @@ import type { Clock } from '../clock'
 import { MAX_DESIRED_STATE_BYTES, readJsonCapped } from './body'
 import { ProtocolError } from './errors'
 import { problemFrom } from './problem'
+import { PROTOCOL_HEADERS } from './protocol-header'
 import { checkServerUrl } from './server-url'
 import { exchange, type FetchLike } from './transport'
 
@@ -91,7 +92,12 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     body: Uint8Array,
   ): Promise<Record<string, string>> {
     const created = Math.floor(options.clock.now() / 1000)
-    return signRequest({ method, url, headers, body }, options.signer, created, nonce())
+    return signRequest(
+      { method, url, headers: { ...headers, ...PROTOCOL_HEADERS }, body },
+      options.signer,
+      created,
+      nonce(),
+    )
   }
 
   async function postJson(path: string, body: unknown, what: string, signal?: AbortSignal) {

@@ -16,6 +16,7 @@ import { MAX_JSON_RESPONSE_BYTES, readJsonCapped } from './body'
 import { joinUrl } from './client'
 import { ProtocolError } from './errors'
 import { problemFrom } from './problem'
+import { PROTOCOL_HEADERS } from './protocol-header'
 import { checkServerUrl } from './server-url'
 import { exchange, type FetchLike } from './transport'
 
@@ -39,7 +40,7 @@ export async function enrollAgent(
     deps.fetch,
     deps.clock,
     url,
-    { method: 'POST', headers: { 'content-type': 'application/json' }, body },
+    { method: 'POST', headers: { 'content-type': 'application/json', ...PROTOCOL_HEADERS }, body },
     deps.timeoutMs ?? 30_000,
     undefined,
     async (response) => {

@@ -12,6 +12,7 @@ import { readJsonCapped } from './body'
 import { joinUrl } from './client'
 import { ProtocolError } from './errors'
 import { problemFrom } from './problem'
+import { PROTOCOL_HEADERS } from './protocol-header'
 import { checkServerUrl } from './server-url'
 import { exchange, type FetchLike } from './transport'
 
@@ -38,7 +39,7 @@ export function createModelFetcher(options: {
   const maxBytes = options.maxBytes ?? MAX_MODEL_DOCUMENT_BYTES
   return async (id, signal) => {
     const url = joinUrl(options.serverUrl, `${AGENT_PATHS.models}/${encodeURIComponent(id)}`)
-    const headers = { accept: 'application/json' }
+    const headers = { accept: 'application/json', ...PROTOCOL_HEADERS }
     const created = Math.floor(options.clock.now() / 1000)
     const signed = await signRequest(
       { method: 'GET', url, headers, body: new Uint8Array() },

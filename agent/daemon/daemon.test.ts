@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { PROTOCOL_VERSION } from '../../protocol/version'
 import { FakeClock } from '../clock/fake'
 import { createControlClient, type FetchLike, MAX_DESIRED_STATE_BYTES } from '../control'
 import { RecordingPipeline } from '../pipeline'
@@ -84,6 +85,24 @@ describe('daemon', () => {
     expect(first?.headers['if-none-match']).toBe('"1", "m-none"')
     t.stop.abort()
     expect(await run).toBe('stopped')
+  })
+
+  it('after an in-place upgrade, refetches a cached document served for the older protocol', async () => {
+    // Same revision, but a v1 document lacks what v2 adds (the control plane strips it).
+    const store = new MemoryStore(desiredState(1, { protocolVersion: PROTOCOL_VERSION - 1 }))
+    const t = setup({ store })
+    t.cp.state = desiredState(1)
+    const run = t.start()
+    await drive(t.clock, t.net, () => t.engine.plans.length >= 2)
+    const [first] = configRequests(t.cp)
+    expect(first?.headers['if-none-match']).toBeUndefined()
+    expect(first?.headers['patronus-protocol']).toBe(String(PROTOCOL_VERSION))
+    expect(store.state?.protocolVersion).toBe(PROTOCOL_VERSION)
+    await drive(t.clock, t.net, () => configRequests(t.cp).length >= 2)
+    // From then on, the usual conditional polls.
+    expect(configRequests(t.cp)[1]?.headers['if-none-match']).toBe('"1", "m-none"')
+    t.stop.abort()
+    await run
   })
 
   it('on 304 neither re-caches nor reconfigures, and paces immediate answers', async () => {

@@ -29,6 +29,7 @@ import {
   MAX_EVENTS_PER_BATCH,
   type TelemetryBatch,
 } from '../../protocol/telemetry'
+import { PROTOCOL_VERSION } from '../../protocol/version'
 import type { Clock } from '../clock'
 import { AgentRevokedError, type ControlClient, ControlPlaneProblemError } from '../control'
 import type { Logger } from '../logger'
@@ -239,7 +240,9 @@ export class Daemon {
     this.current = cached
     try {
       await this.deps.pipeline.reconfig(cached)
-      this.appliedRevision = cached.revision
+      // A document served for an older protocol (this agent was upgraded in place) lacks
+      // what this version adds, at the same revision: no If-None-Match, so it is replaced.
+      if (cached.protocolVersion === PROTOCOL_VERSION) this.appliedRevision = cached.revision
       this.log.info({ revision: cached.revision }, 'applied cached desired state')
     } catch (error) {
       // Leave appliedRevision unset so the server sends the document again (no 304).

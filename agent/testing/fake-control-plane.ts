@@ -13,6 +13,7 @@ import {
   modelEtag,
 } from '../../protocol/agent'
 import { fromBase64, verifySignature } from '../../protocol/signing'
+import { PROTOCOL_VERSION } from '../../protocol/version'
 import { desiredState } from './fixtures'
 
 export interface RecordedRequest {
@@ -100,7 +101,7 @@ export class FakeControlPlane {
         orgId: 'org_1',
         overlayAddress: '100.64.0.1',
         overlayPool: '100.64.0.0/10',
-        protocolVersion: 1,
+        protocolVersion: PROTOCOL_VERSION,
       }),
       { status: 201, headers: { 'content-type': 'application/json' } },
     )

@@ -9,6 +9,7 @@ import {
   desiredPeerSchema,
   desiredStateSchema,
 } from '../../protocol/agent'
+import { PROTOCOL_VERSION } from '../../protocol/version'
 
 export function publicKey(): string {
   const jwk = generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' })
@@ -34,7 +35,7 @@ export function desiredState(
   overrides: Partial<DesiredState> = {},
 ): DesiredState {
   return desiredStateSchema.parse({
-    protocolVersion: 1,
+    protocolVersion: PROTOCOL_VERSION,
     revision,
     generatedAt: '2026-01-01T00:00:00.000Z',
     org: { id: 'org_1', topology: 'mesh' },

@@ -4,6 +4,10 @@
  * are the control plane's (plus loopback), not the load generator's crypto.
  */
 import { signRequest, toBase64 } from '../../protocol/signing.js'
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../protocol/version.js'
+
+/** Benchmark agents speak the current protocol, as upgraded agents do. */
+export const PROTOCOL_HEADERS = { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) }
 
 export type SiteRole = 'hub' | 'spoke' | 'mesh'
 
@@ -50,7 +54,7 @@ export async function signedConfigRequest(
     {
       method: 'GET',
       url,
-      headers: options.etag ? { 'if-none-match': options.etag } : {},
+      headers: { ...PROTOCOL_HEADERS, ...(options.etag ? { 'if-none-match': options.etag } : {}) },
       body: new Uint8Array(),
     },
     {

@@ -6,7 +6,7 @@
  * `concurrency` at a time; each step is timed so slow setup can be attributed.
  */
 import type { AdminClient } from './admin.js'
-import { type BenchAgent, newIdentity, type SiteRole } from './agent.js'
+import { type BenchAgent, newIdentity, PROTOCOL_HEADERS, type SiteRole } from './agent.js'
 import { mapLimit } from './pool.js'
 
 export interface SitePlan {
@@ -71,7 +71,7 @@ export async function enrollSites(
     const enrolled = await timed(steps.enroll, async () => {
       const response = await fetch(`${baseUrl}/v1/enroll`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...PROTOCOL_HEADERS },
         body: JSON.stringify({
           token: token.token,
           hostname: `${role}-${index}.bench`,

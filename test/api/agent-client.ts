@@ -4,6 +4,7 @@
  * tampered body, replayed headers).
  */
 import { signRequest, toBase64 } from '../../protocol/signing'
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../protocol/version'
 import type { ApiResponse, ApiTarget } from './harness'
 
 export interface TestKeys {
@@ -39,8 +40,14 @@ export interface SignOptions {
   headers?: Record<string, string>
 }
 
+/** The protocol header of an agent speaking `protocol`; null: none, as agents before it. */
+const protocolHeaders = (protocol: number | null): Record<string, string> =>
+  protocol === null ? {} : { [PROTOCOL_HEADER]: String(protocol) }
+
 export class TestAgent {
   lastHeaders: Record<string, string> = {}
+  /** The protocol version it names on each request (null: no header, a v1 agent). */
+  protocol: number | null = PROTOCOL_VERSION
 
   constructor(
     readonly target: ApiTarget,
@@ -80,6 +87,7 @@ export class TestAgent {
         ...(body !== undefined || options.rawBody !== undefined
           ? { 'content-type': 'application/json' }
           : {}),
+        ...protocolHeaders(this.protocol),
         ...options.headers,
       },
     })
@@ -120,11 +128,13 @@ export async function enrollAgent(
   target: ApiTarget,
   token: string,
   uplinks: { name: string; interface: string; endpoint?: string }[] = [],
+  /** The protocol version the agent speaks (null: sends no header, as v1 agents). */
+  protocol: number | null = PROTOCOL_VERSION,
 ) {
   const keys = await newKeys()
   const response = await target.fetch('/v1/enroll', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...protocolHeaders(protocol) },
     body: JSON.stringify({
       token,
       hostname: 'edge-1',
@@ -139,6 +149,6 @@ export async function enrollAgent(
     status: response.status,
     headers: response.headers,
     body,
-    agent: new TestAgent(target, body.agentId, keys),
+    agent: Object.assign(new TestAgent(target, body.agentId, keys), { protocol }),
   }
 }

@@ -15,6 +15,7 @@ import {
   RETRY_CAP_MS,
   retryDelayMs,
 } from '../../worker/services/webhooks/backoff'
+import { recordEndpointDisabled } from '../../worker/services/webhooks/disabled-event'
 import { claimDue, completeAttempt, LEASE_MS } from '../../worker/services/webhooks/outbox'
 
 describe('Retry-After clamp', () => {
@@ -151,6 +152,7 @@ describe('fair claim', () => {
       },
       NOW,
       0.5,
+      recordEndpointDisabled,
       250,
     )
     expect(result).toBe('retry')

@@ -11,5 +11,7 @@ export interface AppEnv {
     actor: Actor
     agent: AgentRow
     rateLimits: RateLimits
+    /** The protocol version the calling agent speaks (http/protocol-version.ts). */
+    protocolVersion: number
   }
 }

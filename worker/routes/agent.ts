@@ -15,6 +15,7 @@ import { problemSchema } from '../api/common'
 import { enrollBodySchema, enrollResultSchema } from '../api/enrollment'
 import { requireAgentSignature } from '../http/agent-auth'
 import type { AppEnv } from '../http/env'
+import { negotiateProtocol } from '../http/protocol-version'
 import { tracerFor, withSpan } from '../observability/tracing'
 import { activeAgent } from '../services/agent-auth'
 import { DesiredStateCache, desiredStateJson } from '../services/config-cache'
@@ -46,6 +47,9 @@ const agentProblems = {
 export function agentRoutes(app: OpenAPIHono<AppEnv>) {
   // One per app instance: documents are per agent and revision (services/config-cache.ts).
   const configCache = new DesiredStateCache()
+  // Every agent request names its protocol version (absent: 1); checked before anything.
+  app.use('/v1/enroll', negotiateProtocol)
+  app.use('/v1/agent/*', negotiateProtocol)
 
   app.openapi(
     createRoute({
@@ -61,7 +65,8 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>) {
         ...bodyProblems,
       },
     }),
-    async (c) => c.json(await enroll(c.var.services, c.req.valid('json')), 201),
+    async (c) =>
+      c.json(await enroll(c.var.services, c.req.valid('json'), c.var.protocolVersion), 201),
   )
 
   app.use('/v1/agent/*', requireAgentSignature)
@@ -131,6 +136,7 @@ export function agentRoutes(app: OpenAPIHono<AppEnv>) {
             deps.clock.now(),
             configCache,
             deps.models?.current ?? null,
+            c.var.protocolVersion,
           )
           span.setAttribute('patronus.config.revision', built.revision)
           span.setAttribute('patronus.config.bytes', built.json.length)

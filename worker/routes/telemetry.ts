@@ -2,7 +2,12 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import { eq } from 'drizzle-orm'
 import type { Context } from 'hono'
-import { agentEventBatchSchema, telemetryBatchSchema } from '../../protocol/telemetry'
+import { MAX_EVENTS_PER_BATCH, MAX_EVENTS_PER_BATCH_V1 } from '../../protocol/batch-limits'
+import {
+  agentEventBatchSchema,
+  agentEventSchema,
+  telemetryBatchSchema,
+} from '../../protocol/telemetry'
 import { pageOf, pathId } from '../api/common'
 import {
   eventCreateSchema,
@@ -14,6 +19,7 @@ import {
   siteTrafficSchema,
 } from '../api/telemetry'
 import { events } from '../db/schema'
+import { invalid } from '../errors'
 import type { AppEnv } from '../http/env'
 import { ingestAgentEvents } from '../services/agent-events'
 import type { TimeAdjustments } from '../services/agent-time'
@@ -21,6 +27,7 @@ import { loadAlerting } from '../services/alerts/event-plan'
 import { getSiteTraffic } from '../services/class-traffic'
 import { listEvents, recordEvent, toEventView } from '../services/events'
 import { getPathMetrics, getSitePaths } from '../services/paths'
+import { maxEventsPerBatch } from '../services/protocol-compat'
 import { assertEventQuota, DEFAULT_QUOTAS } from '../services/quotas'
 import { findSiteRow } from '../services/sites'
 import { ingestTelemetry } from '../services/telemetry'
@@ -34,6 +41,16 @@ import {
 } from './openapi'
 
 const siteParams = z.strictObject({ siteId: pathId('siteId') })
+
+/**
+ * The route takes the largest batch of any served version (v1 agents send up to 500);
+ * the handler then holds each agent to its own version's limit (services/protocol-compat.ts).
+ */
+const servedEventBatchSchema = agentEventBatchSchema
+  .extend({ events: z.array(agentEventSchema).min(1).max(MAX_EVENTS_PER_BATCH_V1) })
+  .openapi('AgentEventBatch', {
+    description: `At most ${MAX_EVENTS_PER_BATCH} events (protocol v1 agents: ${MAX_EVENTS_PER_BATCH_V1})`,
+  })
 
 /** Timestamps outside the accepted window (services/agent-time.ts) are counted in the log. */
 function warnAdjusted(c: Context<AppEnv>, what: string, result: TimeAdjustments) {
@@ -69,7 +86,7 @@ export function agentTelemetryRoutes(app: OpenAPIHono<AppEnv>) {
       tags: ['Agents'],
       summary: 'Path events seen by the agent (down, up, SLA violation, failover, failback)',
       security: [{ agentSignature: [] }],
-      request: jsonBody(agentEventBatchSchema.openapi('AgentEventBatch')),
+      request: jsonBody(servedEventBatchSchema),
       responses: {
         201: jsonContent(z.object({ ids: z.array(z.string()) }), 'The stored events'),
         ...authProblems,
@@ -77,11 +94,17 @@ export function agentTelemetryRoutes(app: OpenAPIHono<AppEnv>) {
       },
     }),
     async (c) => {
-      const result = await ingestAgentEvents(
-        c.var.services,
-        c.var.agent,
-        c.req.valid('json').events,
-      )
+      const list = c.req.valid('json').events
+      const max = maxEventsPerBatch(c.var.protocolVersion)
+      if (list.length > max) {
+        throw invalid([
+          {
+            path: 'events',
+            message: `at most ${max} events per request (protocol v${c.var.protocolVersion}); send the rest in further requests`,
+          },
+        ])
+      }
+      const result = await ingestAgentEvents(c.var.services, c.var.agent, list)
       warnAdjusted(c, 'events', result)
       return c.json({ ids: result.ids }, 201)
     },

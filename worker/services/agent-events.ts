@@ -5,7 +5,11 @@
  * from `class`. The agent's free-form `details` are stored beside them and can never
  * override them (the protocol schema also refuses those keys in details).
  */
-import { type AgentEvent, DERIVED_DETAIL_KEYS } from '../../protocol/telemetry'
+import {
+  type AgentEvent,
+  DERIVED_DETAIL_KEYS,
+  MAX_EVENTS_PER_BATCH,
+} from '../../protocol/telemetry'
 import { events } from '../db/schema'
 import type { AgentRow } from './agent-auth'
 import { placeAgentTime, type TimeAdjustments } from './agent-time'
@@ -55,12 +59,21 @@ export async function ingestAgentEvents(ctx: ServiceContext, agent: AgentRow, li
   // Rules, sites and silences are read and matched before the transaction, which then
   // only writes: the events, their outbox messages, and the alerts they open or close.
   const alerting = await loadAlerting(ctx.db, agent.orgId, [agent.siteId], now)
-  await ctx.db.transaction(async (tx) => {
-    await assertEventQuota(tx, agent.orgId, rows.length, now, ctx.quotas ?? DEFAULT_QUOTAS)
-    for (const row of rows) {
-      await tx.insert(events).values(row)
-      await onEventStored(tx, row, now, alerting)
-    }
-  })
+  // At most MAX_EVENTS_PER_BATCH per transaction, so that the larger batches of protocol v1
+  // agents hold the writer no longer than a v2 batch. The first transaction checks the
+  // quota for the whole batch: a refused batch stores nothing. Should a later one fail, the
+  // agent re-sends the batch and the earlier part is stored twice, as when an answer is
+  // lost after the commit: events are delivered at least once either way.
+  for (let start = 0; start < rows.length; start += MAX_EVENTS_PER_BATCH) {
+    await ctx.db.transaction(async (tx) => {
+      if (start === 0) {
+        await assertEventQuota(tx, agent.orgId, rows.length, now, ctx.quotas ?? DEFAULT_QUOTAS)
+      }
+      for (const row of rows.slice(start, start + MAX_EVENTS_PER_BATCH)) {
+        await tx.insert(events).values(row)
+        await onEventStored(tx, row, now, alerting)
+      }
+    })
+  }
   return { ids: rows.map((r) => r.id), ...adjustments }
 }

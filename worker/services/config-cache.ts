@@ -7,9 +7,11 @@
  * sites), so the cache is bounded in bytes and evicts the least recently used.
  */
 import type { ModelRef } from '../../protocol/agent'
+import { PROTOCOL_VERSION } from '../../protocol/version'
 import type { Db } from '../db/client'
 import type { AgentRow } from './agent-auth'
 import { buildDesiredState, currentRevision } from './desired-state'
+import { desiredStateFor } from './protocol-compat'
 
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 
@@ -57,7 +59,10 @@ export class DesiredStateCache {
   }
 }
 
-/** The agent's current document as JSON, from the cache when its revision is unchanged. */
+/**
+ * The agent's current document as JSON, in the protocol version it speaks, from the cache
+ * when its revision is unchanged.
+ */
 export async function desiredStateJson(
   db: Db,
   agent: AgentRow,
@@ -65,12 +70,15 @@ export async function desiredStateJson(
   cache: DesiredStateCache,
   /** Fixed for the life of the process (an env setting), so the cache key need not carry it. */
   model: ModelRef | null = null,
+  protocolVersion = PROTOCOL_VERSION,
 ): Promise<{ revision: number; json: string }> {
+  // An agent upgraded in place keeps its id: the version is part of the key.
+  const key = protocolVersion === PROTOCOL_VERSION ? agent.id : `${agent.id}/v${protocolVersion}`
   const revision = await currentRevision(db, agent.siteId)
-  const cached = revision === undefined ? undefined : cache.get(agent.id, revision)
+  const cached = revision === undefined ? undefined : cache.get(key, revision)
   if (cached !== undefined && revision !== undefined) return { revision, json: cached }
   const state = await buildDesiredState(db, agent, now, model)
-  const json = JSON.stringify(state)
-  cache.set(agent.id, state.revision, json)
+  const json = JSON.stringify(desiredStateFor(state, protocolVersion))
+  cache.set(key, state.revision, json)
   return { revision: state.revision, json }
 }

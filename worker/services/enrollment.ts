@@ -111,7 +111,12 @@ function unusable(detail: string): ProblemError {
   return new ProblemError('enrollment-token-invalid', detail)
 }
 
-export async function enroll(ctx: ServiceContext, request: EnrollRequest): Promise<EnrollResponse> {
+export async function enroll(
+  ctx: ServiceContext,
+  request: EnrollRequest,
+  /** The version the agent speaks (a served one): the answer says it is the one served. */
+  protocolVersion = PROTOCOL_VERSION,
+): Promise<EnrollResponse> {
   const now = ctx.clock.now()
   const tokenHash = await sha256Hex(request.token)
   // Claimed uplink endpoints were validated by the route (protocol/endpoint.ts): a bad one
@@ -192,7 +197,7 @@ export async function enroll(ctx: ServiceContext, request: EnrollRequest): Promi
         orgId: token.orgId,
         overlayAddress,
         overlayPool: org!.overlayPool,
-        protocolVersion: PROTOCOL_VERSION,
+        protocolVersion,
       },
       bumped: await bumpForPeeringChange(tx, token.orgId, site),
     }

@@ -3,16 +3,33 @@
  * plane itself (agent.online/offline, enrolments, site and policy changes). Written in the
  * transaction of the change they describe; listed newest first. Alerting and webhooks
  * (docs/webhooks.md) read from here.
+ *
+ * Recording an event also runs the alert rules and fills the webhook outbox, in the same
+ * transaction (alerts/on-event.ts): an event is never stored without its deliveries and
+ * alerts, nor they without it, so these writes cannot move to after the commit. The
+ * dependency therefore points one way, events -> alerts -> outbox, and nothing under it
+ * imports this module: the outbox, which must itself record `webhook.disabled`, is handed
+ * that writer by its caller (webhooks/drain.ts) instead of importing recordEvent.
+ *
+ * Why invert that edge rather than inject the alert and outbox writers into recordEvent:
+ * its callers (recordAudit, called from some thirty places, presence sweeps, the outbox)
+ * hold a transaction, not a composition context, so the writers would have to come from a
+ * module-level registry that every entry point (Node, the Workers fetch handler and cron
+ * trigger, scripts, tests that skip the app) fills before its first event, or else events
+ * would be stored silently without their alerts and deliveries. Nothing needs to run after
+ * the commit of an event itself: the dispatcher is woken per request
+ * (routes/webhook-kick.ts), else by the Node poll or the Workers cron.
+ * worker/import-cycles.test.ts keeps the graph acyclic.
  */
 import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { newId } from '../../protocol/ids'
 import type { EventType, Severity } from '../../protocol/telemetry'
-import { isoTime } from '../api/common'
 import type { DbOrTx } from '../db/client'
 import { events } from '../db/schema'
 import type { AlertingSnapshot } from './alerts/event-plan'
 import { onEventStored } from './alerts/on-event'
 import type { Actor, ServiceContext } from './context'
+import { type EventRow, toEventView } from './event-view'
 import { decodeCursor, type PageRequest, toPage } from './pagination'
 
 export const DEFAULT_SEVERITY: Record<EventType, Severity> = {
@@ -42,17 +59,7 @@ export interface NewEvent {
   details?: Record<string, unknown> | undefined
 }
 
-type EventRow = typeof events.$inferSelect
-
-export const toEventView = (row: EventRow) => ({
-  id: row.id,
-  siteId: row.siteId,
-  type: row.type,
-  severity: row.severity,
-  at: isoTime(row.at)!,
-  source: row.source,
-  details: row.details,
-})
+export { toEventView }
 
 /** Rows for one insert; ids are time-ordered by the time of recording, not `at`. */
 export function eventRow(event: NewEvent, recordedAt: number): EventRow {

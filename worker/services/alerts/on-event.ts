@@ -10,8 +10,8 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client'
-import { alertRules, alerts, type events } from '../../db/schema'
-import { toEventView } from '../events'
+import { alertRules, alerts } from '../../db/schema'
+import { type EventRow, toEventView } from '../event-view'
 import { alertingId } from '../webhooks/ids'
 import { enqueueMessage } from '../webhooks/outbox'
 import { severityIcon, slackEscape } from '../webhooks/payload'
@@ -25,8 +25,6 @@ import {
 } from './event-plan'
 import { announceFiring, resolveAlert } from './notify'
 import { DEFAULT_QUIET_SECONDS, describeEvent, incidentKey, RESOLVED_BY } from './pairing'
-
-type EventRow = typeof events.$inferSelect
 
 /**
  * Handles a just-inserted event inside its transaction. Without a snapshot (control-plane

@@ -15,6 +15,7 @@ import type { DeliveryResult } from '../../observability/metric-names'
 import { withSpan } from '../../observability/tracing'
 import type { RetentionConfig } from '../retention'
 import { attempt, loadEndpoint } from './deliver'
+import { recordEndpointDisabled } from './disabled-event'
 import { cancelDelivery, claimDue, completeAttempt, type DeliveryRow } from './outbox'
 import { TIMEOUT_MS, type WebhookTransport } from './transport'
 
@@ -92,6 +93,7 @@ async function attemptOneUntraced(deps: DispatchDeps, row: DeliveryRow): Promise
     { outcome, startedAt: now, latencyMs },
     deps.clock.now(),
     (deps.random ?? Math.random)(),
+    recordEndpointDisabled,
     deps.retryBaseMs,
   )
   deps.onDelivery?.(result)

@@ -4,11 +4,15 @@
  * the lease, send, and record the outcome only if they still hold the lease. A dispatcher
  * that dies mid-attempt loses its lease after LEASE_MS and the row is attempted again
  * (receivers de-duplicate on webhook-id, which never changes).
+ *
+ * Recording an event fills this outbox (services/events.ts -> alerts/on-event.ts -> here),
+ * so this module does not import the event recorder back: the `webhook.disabled` event an
+ * endpoint's 20th final failure raises is written by the OnEndpointDisabled hook its caller
+ * passes in (webhooks/drain.ts), in the same transaction as the disabling.
  */
 import { and, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client'
 import { webhookDeliveries, webhookEndpoints } from '../../db/schema'
-import { recordEvent } from '../events'
 import { type Outcome, RETRY_WINDOW_MS, retryDelayMs } from './backoff'
 import { alertingId } from './ids'
 import { type Message, renderPayload } from './payload'
@@ -126,6 +130,23 @@ export async function claimDue(
     .returning()
 }
 
+/** An endpoint that was just disabled after DISABLE_AFTER final failures in a row. */
+export interface DisabledEndpoint {
+  orgId: string
+  webhookId: string
+  url: string
+  consecutiveFailures: number
+  /** The delivery whose failure disabled it. */
+  lastDeliveryId: string
+}
+
+/** Records that an endpoint was disabled, inside the transaction that disabled it. */
+export type OnEndpointDisabled = (
+  tx: DbOrTx,
+  endpoint: DisabledEndpoint,
+  now: number,
+) => Promise<void>
+
 export interface AttemptRecord {
   outcome: Outcome
   startedAt: number
@@ -143,6 +164,7 @@ export async function completeAttempt(
   record: AttemptRecord,
   now: number,
   random: number,
+  onDisabled: OnEndpointDisabled,
   retryBaseMs?: number,
 ): Promise<'succeeded' | 'retry' | 'failed' | 'lost'> {
   const attempts = row.attempts + 1
@@ -201,12 +223,17 @@ export async function completeAttempt(
       return 'succeeded'
     }
     if (status === 'pending') return 'retry'
-    await countFinalFailure(tx, row, now)
+    await countFinalFailure(tx, row, now, onDisabled)
     return 'failed'
   })
 }
 
-async function countFinalFailure(tx: DbOrTx, row: DeliveryRow, now: number) {
+async function countFinalFailure(
+  tx: DbOrTx,
+  row: DeliveryRow,
+  now: number,
+  onDisabled: OnEndpointDisabled,
+) {
   const [endpoint] = await tx
     .update(webhookEndpoints)
     .set({ consecutiveFailures: sql`${webhookEndpoints.consecutiveFailures} + 1` })
@@ -226,20 +253,14 @@ async function countFinalFailure(tx: DbOrTx, row: DeliveryRow, now: number) {
     .where(and(eq(webhookEndpoints.id, endpoint.id), eq(webhookEndpoints.enabled, true)))
     .returning({ id: webhookEndpoints.id })
   if (disabled.length === 0) return
-  await recordEvent(
+  await onDisabled(
     tx,
     {
       orgId: endpoint.orgId,
-      siteId: null,
-      type: 'webhook.disabled',
-      at: now,
-      source: 'control-plane',
-      details: {
-        webhookId: endpoint.id,
-        url: endpoint.url,
-        consecutiveFailures: endpoint.consecutiveFailures,
-        lastDeliveryId: row.id,
-      },
+      webhookId: endpoint.id,
+      url: endpoint.url,
+      consecutiveFailures: endpoint.consecutiveFailures,
+      lastDeliveryId: row.id,
     },
     now,
   )
