@@ -93,7 +93,7 @@ describe('daemon', () => {
     const t = setup({ store })
     t.cp.state = desiredState(1)
     const run = t.start()
-    await drive(t.clock, t.net, () => t.engine.plans.length >= 2)
+    await drive(t.clock, t.net, () => t.pipeline.plans.length >= 2)
     const [first] = configRequests(t.cp)
     expect(first?.headers['if-none-match']).toBeUndefined()
     expect(first?.headers['patronus-protocol']).toBe(String(PROTOCOL_VERSION))

@@ -1,24 +1,3 @@
-/**
- * The optimizer tunnel in the agent (docs/wanopt.md): packets of policy classes that set `fec`
- * and/or `compression` are routed into a per-class TUN (tunnel-plan.ts); the agent reads them,
- * picks the peer by destination prefix and the class's current path from the path monitor's
- * decision, and hands them to an OptimizerSender per (class, peer, path), whose datagrams go
- * as UDP to the peer's overlay address, port OPTIMIZER_PORT, through that path's WireGuard
- * interface (tunnel-send.ts): encryption and path selection stay WireGuard's and pathmon's.
- * The peer's receive socket hands them to an OptimizerReceiver per peer, which writes the
- * rebuilt, decompressed packets to the receive TUN (tunnel-receive.ts); the kernel forwards
- * them to the LAN.
- *
- * This file is the tunnel's lifecycle: it opens and closes the TUNs of the classes, orders the
- * routes and rules around them (tunnel-routes.ts) and runs the maintenance timer. Redundancy
- * follows each path's loss as the quality probes measure it (10 s window, tunnel-paths.ts).
- * Policy changes take effect on the next reconfig: a class that loses both flags has its rules
- * and routes removed (back to the plain tunnel) before its TUN goes.
- *
- * Without /dev/net/tun (or koffi) the tunnel says so once and stays off: classes then use the
- * plain tunnel, unoptimized.
- */
-import type { DesiredState } from '../../../protocol/agent'
 import type { Clock } from '../../clock'
 import type { Logger } from '../../logger'
 import type { Sysctl } from '../../routing/sysctl'
@@ -28,7 +7,7 @@ import { emptyTunnelDrops, type TunnelDrops } from './drops'
 import { ipv4ToNumber } from './ipv4'
 import type { PathSocket } from './path-socket'
 import { PathTracker, type PathView } from './paths'
-import { OPTIMIZER_PORT, type OptimizedClass, planTunnel, type TunnelPlan } from './plan'
+import { OPTIMIZER_PORT, type OptimizedClass, type TunnelPlan } from './plan'
 import { TunnelReceivePath } from './receive'
 import { TunnelRoutes } from './routes'
 import { TunnelSendPath } from './send'
