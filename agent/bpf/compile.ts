@@ -8,6 +8,7 @@
 
 import { type Cidr, parseCidr } from '../../protocol/net'
 import type { PolicyAction, PolicyMatch } from '../../protocol/policy'
+import { MARKS } from '../plan/numbers'
 import { type AppSignature, BUILTIN_APPS, buildCatalogue } from './apps'
 import { LB_BUCKETS, MAX_APPS, MAX_CLASSES, MAX_POLICIES, MAX_PORT_RULES, NO_DSCP } from './layout'
 
@@ -80,7 +81,8 @@ export interface ClassifierTables {
   warnings: string[]
 }
 
-export const DEFAULT_CLASS_MARK_BASE = 0x7300
+/** The classifier's mark of class c is this + c (numbers.ts). */
+export const DEFAULT_CLASS_MARK_BASE = MARKS.class.base
 
 /** Spreads LB_BUCKETS buckets over paths by weight (largest remainder), interleaved. */
 export function lbBuckets(paths: LoadBalancePath[]): number[] {

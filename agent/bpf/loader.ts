@@ -9,6 +9,7 @@
  * flows re-evaluate lazily on their next packet when they see the new generation.
  */
 import { existsSync } from 'node:fs'
+import { TC_FILTER_PREFS } from '../plan/numbers'
 import type { ClassifierTables } from './compile'
 import {
   BpfCommandError,
@@ -89,7 +90,7 @@ export class Classifier {
     this.ifname = options.ifname
     this.netns = options.netns
     this.objectPath = options.objectPath
-    this.pref = options.pref ?? 0x7300
+    this.pref = options.pref ?? TC_FILTER_PREFS.classifier
     this.run = options.run ?? execRunner
   }
 

@@ -11,7 +11,7 @@
  *
  * Rule priority: the mesh plan owns rulePriorityBase..+100 (uplink fwmark rules at +0..15,
  * `from` rules at +16..31, the mesh table at +100); pathmon's match rules are at +40..55.
- * The fwmark rules share one priority, CLASSIFIER_RULE_OFFSET (+32), free and before the
+ * The fwmark rules share one priority, PRIORITIES.classifier (1032), free and before the
  * match rules: a marked flow takes its class's table whatever a match rule would say. The
  * marks are distinct, so sharing a priority is unambiguous.
  *
@@ -22,6 +22,7 @@
 import type { DesiredState } from '../../protocol/agent'
 import type { Logger } from '../logger'
 import { MESH_DEFAULTS } from '../plan/mesh-plan'
+import { PRIORITIES } from '../plan/numbers'
 import type { Routing, RuleSpec } from '../routing/types'
 import {
   type ClassifierPolicy,
@@ -32,9 +33,8 @@ import {
 import { MAX_CLASSES } from './layout'
 import { BpfUnavailableError, type ClassifierCounters } from './loader'
 
-/** Offset from the mesh plan's rulePriorityBase of the class fwmark rules (1032 by default). */
-export const CLASSIFIER_RULE_OFFSET = 32
-export const CLASSIFIER_RULE_PRIORITY = MESH_DEFAULTS.rulePriorityBase + CLASSIFIER_RULE_OFFSET
+/** Priority of the class fwmark rules (numbers.ts). */
+export const CLASSIFIER_RULE_PRIORITY = PRIORITIES.classifier.base
 
 /** What the wiring needs of a Classifier (loader.ts); tests pass a fake. */
 export interface ClassifierLike {

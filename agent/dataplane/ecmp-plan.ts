@@ -20,12 +20,13 @@ import { LB_BUCKETS, MAX_CLASSES } from '../bpf/layout'
 import type { ClassDecision, PathRef } from '../decision'
 import type { WantedRoute } from '../pathmon/apply'
 import { interfaceName } from '../plan/mesh-plan'
+import { MARKS, MAX_ECMP_PATHS, TABLES } from '../plan/numbers'
 import type { RuleSpec } from '../routing/types'
 
-export const ECMP_MARK_BASE = 0x7400
-export const ECMP_TABLE_BASE = 7400
+export const ECMP_MARK_BASE = MARKS.ecmp.base
+export const ECMP_TABLE_BASE = TABLES.ecmp.base
 /** Slot pairs per class: 4 bits of the mark. */
-export const MAX_ECMP_PATHS = 16
+export { MAX_ECMP_PATHS }
 /** Buckets a path's share may drift from its target before flows are moved. */
 export const BUCKET_TOLERANCE = 2
 /** Below this loss (%) a path counts as fully healthy. */

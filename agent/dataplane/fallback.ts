@@ -4,7 +4,9 @@
  * cannot be recognised; their policies are reported as unenforced. One rule per combination
  * of the policy's dimensions, in policy priority order, each to the class's table.
  */
+
 import type { ClassifierPolicy } from '../bpf/compile'
+import { PRIORITIES, TABLES } from '../plan/numbers'
 
 export interface FallbackRule {
   priority: number
@@ -31,8 +33,8 @@ export function fallbackRules(
     priorityBase?: number
   } = {},
 ): FallbackPlan {
-  const tableBase = options.classTableBase ?? 7300
-  let priority = options.priorityBase ?? 1040
+  const tableBase = options.classTableBase ?? TABLES.class.base
+  let priority = options.priorityBase ?? PRIORITIES.classMatch.base
   const rules: FallbackRule[] = []
   const warnings: string[] = []
   const sorted = [...policies].sort((a, b) => a.priority - b.priority)

@@ -20,10 +20,11 @@ import { type CommandRunner, execRunner, tcArgs } from '../bpf/exec'
 import { MAX_CLASSES } from '../bpf/layout'
 import type { Logger } from '../logger'
 import type { MeshPlan } from '../plan/mesh-plan'
+import { TC_FILTER_PREFS } from '../plan/numbers'
 import { applyQos, DEFAULT_HTB_MINOR, htbMinor, type QosClass } from './qos'
 
 /** tc filter preference of the redirect on the tunnels' egress. */
-export const SHAPING_FILTER_PREF = 0x7302
+export const SHAPING_FILTER_PREF = TC_FILTER_PREFS.shaping
 
 export interface UplinkShaping {
   slot: number

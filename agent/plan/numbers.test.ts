@@ -135,3 +135,31 @@ describe('planSite: no two parts of a plan collide', () => {
     }
   })
 })
+
+describe('no table or mark literal outside the registry', () => {
+  it('agent sources spell tables (7100-7715) and marks (0x7100-0x74ff) only through numbers.ts', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const root = join(import.meta.dirname, '..')
+    const offenders: string[] = []
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name)
+        if (entry.isDirectory()) walk(path)
+        else if (/\.ts$/.test(entry.name) && !/\.test\.ts$/.test(entry.name)) {
+          if (path.endsWith(join('plan', 'numbers.ts'))) continue
+          readFileSync(path, 'utf8')
+            .split('\n')
+            .forEach((line, k) => {
+              // Comments may explain the numbers; code may not spell them.
+              const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '')
+              if (/\b(7[1-6]\d\d|77(0\d|1[0-5]))\b|\b0x7[1-4][0-9a-f]{2}\b/i.test(code))
+                offenders.push(`${path.slice(root.length + 1)}:${k + 1}: ${line.trim()}`)
+            })
+        }
+      }
+    }
+    walk(root)
+    expect(offenders).toEqual([])
+  })
+})

@@ -15,6 +15,8 @@
  *   classifier marks -> policy match rules -> the mesh table -> control-plane steering.
  */
 
+import { MAX_CLASSES } from '../bpf/layout'
+
 /** A contiguous range [base, base + count). */
 export interface NumberRange {
   readonly base: number
@@ -23,10 +25,16 @@ export interface NumberRange {
 
 /** At most 16 uplinks per site: interface names carry the slot as one hex digit. */
 export const MAX_UPLINK_SLOTS = 16
-/** Policy classes with their own table, mark and rules (the first 16 in priority order). */
-export const MAX_CLASSES = 16
-/** Member paths of one load-balance class. */
+/**
+ * Policy classes with their own table, mark and rules (the first 16 in priority order): the
+ * classifier's maps hold 16 (bpf/common.h, mirrored in layout.ts).
+ */
+export { MAX_CLASSES }
+/** Member paths of one load-balance class: 4 bits of an ECMP mark. */
 export const MAX_ECMP_PATHS = 16
+
+/** tc filter preferences: the classifier on the LAN's ingress, shaping on tunnel egress. */
+export const TC_FILTER_PREFS = { classifier: 0x7300, shaping: 0x7302 } as const
 
 const range = (base: number, count: number): NumberRange => ({ base, count })
 
