@@ -1,11 +1,12 @@
 /**
  * `patronus-agent run`: the daemon's composition root. Wires the real store, signer,
- * control client, engine and pino logger into a Daemon and runs it until SIGTERM/SIGINT
- * (exit 0) or revocation (exit 3, the engine left as it is).
+ * control client, pipeline and pino logger into a Daemon and runs it until SIGTERM/SIGINT
+ * (exit 0) or revocation (exit 3, the pipeline left as it is).
  *
- * The engine is the WireGuard mesh (mesh engine over the auto-selected backend and
- * rtnetlink) unless `--dry-run` asks for the recording engine, which changes nothing on
- * the host and needs no root.
+ * The pipeline is the staged one of the running agent (agent/cli/mesh.ts: the WireGuard
+ * mesh over the auto-selected backend and rtnetlink, the path monitor, ...) unless
+ * `--dry-run` asks for the recording pipeline, which changes nothing on the host and needs
+ * no root.
  */
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'

@@ -1,5 +1,5 @@
 /**
- * The difference between two desired states as an engine sees it: which peer sites appear,
+ * The difference between two desired states as the recording pipeline reports it: which peer sites appear,
  * disappear or change, and which routes to peer prefixes should exist. Pure, so every
  * backend can share it and tests can check it without a host.
  */
@@ -11,7 +11,7 @@ export interface PeerRoute {
   siteId: string
 }
 
-export interface EnginePlan {
+export interface DesiredDiff {
   revision: number
   added: string[]
   removed: string[]
@@ -25,7 +25,7 @@ function fingerprint(peer: DesiredPeer): string {
   return JSON.stringify(peer)
 }
 
-export function planReconfig(previous: DesiredState | undefined, next: DesiredState): EnginePlan {
+export function planReconfig(previous: DesiredState | undefined, next: DesiredState): DesiredDiff {
   const before = new Map((previous?.peers ?? []).map((p) => [p.siteId, fingerprint(p)]))
   const after = new Map(next.peers.map((p) => [p.siteId, fingerprint(p)]))
   const added: string[] = []

@@ -1,16 +1,17 @@
 /**
- * The recording engine: changes nothing on the host, logs and remembers what it would do
- * on every reconfig. It lets the daemon run end to end today (before tunnels exist) and
- * gives tests an engine whose every decision can be inspected.
+ * The recording pipeline of `run --dry-run`: changes nothing on the host, logs and
+ * remembers what it would do on every reconfig (the difference from the previous desired
+ * state). It lets the daemon run end to end without root and gives tests a pipeline whose
+ * every input can be inspected.
  */
 import type { DesiredState } from '../../protocol/agent'
 import type { Logger } from '../logger'
-import { type EnginePlan, planReconfig } from './desired-diff'
+import { type DesiredDiff, planReconfig } from './desired-diff'
 import type { Pipeline } from './pipeline'
 
 export class RecordingPipeline implements Pipeline {
   /** One plan per reconfig call, in order. */
-  readonly plans: EnginePlan[] = []
+  readonly plans: DesiredDiff[] = []
   private current: DesiredState | undefined
   private closed = false
 

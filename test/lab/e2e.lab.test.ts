@@ -1,6 +1,6 @@
 /**
  * Enrollment to mesh, end to end: the real control plane in its lab namespace, the real agent CLI
- * in each site namespace (enroll with a real token, then `run` with the mesh engine), and
+ * in each site namespace (enroll with a real token, then `run` with the mesh pipeline), and
  * the checks made from outside the agents (wg, ip, ping):
  * - 3 sites x 2 uplinks enroll and mesh, every path handshakes, LAN hosts ping each other
  *   through the tunnels and the WireGuard counters grow;

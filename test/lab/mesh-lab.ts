@@ -1,7 +1,7 @@
 /**
  * A whole running SD-WAN in the lab, for the demo and the benchmarks: the WAN lab, the
  * control plane in its namespace, and in every site the real agent CLI, enrolled with a
- * real token through the API and running the mesh engine. `close()` stops the agents
+ * real token through the API and running the mesh pipeline. `close()` stops the agents
  * (they remove their tunnels), the control plane, the lab, and the temporary directory.
  */
 import { rmSync } from 'node:fs'

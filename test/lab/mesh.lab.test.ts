@@ -1,5 +1,5 @@
 /**
- * The WireGuard mesh end to end: 3 sites x 2 uplinks, the mesh engine running inside each
+ * The WireGuard mesh end to end: 3 sites x 2 uplinks, the mesh stages running inside each
  * site namespace with a hand-made desired state; LAN hosts reach each other through the
  * tunnels (counters prove it), peers and routes follow the desired state, a delayed uplink
  * delays the path over it, and nothing is left on the host afterwards.

@@ -1,6 +1,6 @@
 /**
  * The optimizer tunnel's own drop counters, shared by its send and receive paths (the codec's
- * drops are its own metrics, stats.ts); exported on /metrics by tunnel-wiring.ts.
+ * drops are its own metrics, stats.ts); exported on /metrics by wiring.ts.
  */
 
 /** Packets the tunnel itself dropped, by reason. */

@@ -2,7 +2,7 @@
  * Which WireGuard path the optimizer tunnel sends a class's packets over, and how lossy that
  * path is now: both read from the path monitor (its class decisions and its quality probes),
  * so that path selection stays pathmon's and redundancy follows the loss the probes measure.
- * Kept apart from the send path (tunnel-send.ts) because both answers carry memory of their
+ * Kept apart from the send path (send.ts) because both answers carry memory of their
  * own: the last path used while none is up, and since when a path has been up.
  */
 import type { Clock } from '../../clock'

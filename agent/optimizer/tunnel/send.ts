@@ -1,6 +1,6 @@
 /**
  * The optimizer tunnel's send path: a packet read from a class's TUN goes to the peer owning
- * its destination, over the class's current path (tunnel-paths.ts), through one
+ * its destination, over the class's current path (paths.ts), through one
  * OptimizerSender per (class, peer, path) whose datagrams leave by that path's WireGuard
  * interface (path-socket.ts). Redundancy follows each path's loss through one
  * RedundancyController per path (hysteresis there); a sender unused for a while is closed.
