@@ -1,7 +1,7 @@
 /**
- * The difference between two desired states as the recording pipeline reports it: which peer sites appear,
- * disappear or change, and which routes to peer prefixes should exist. Pure, so every
- * backend can share it and tests can check it without a host.
+ * The difference between two desired states as the recording pipeline reports it: which
+ * peer sites appear, disappear or change, and which routes to peer prefixes should exist.
+ * Pure, so tests can check it without a host.
  */
 import type { DesiredPeer, DesiredState } from '../../protocol/agent'
 
