@@ -45,7 +45,7 @@ export function meshRoutes(
 }
 
 export function createOverlayStage(options: OverlayStageOptions): Stage {
-  return {
+  const stage: Stage = {
     name: 'overlay',
     async apply(plan) {
       await reconcileRoutes(options.routing, meshRoutes(plan, options.routeDevice), meshTables)
@@ -54,4 +54,5 @@ export function createOverlayStage(options: OverlayStageOptions): Stage {
       await reconcileRoutes(options.routing, [], meshTables)
     },
   }
+  return { ...stage, undo: stage.close }
 }

@@ -89,7 +89,7 @@ export function createRoutingStage(options: RoutingStageOptions): Stage {
     log(`IPv4 forwarding enabled (was ${value ?? 'unknown'})`)
   }
 
-  return {
+  const stage: Stage = {
     name: 'routing',
     async apply(plan) {
       await ensureForwarding()
@@ -113,4 +113,6 @@ export function createRoutingStage(options: RoutingStageOptions): Stage {
       if (errors.length > 0) throw new Error(errors.join('; '))
     },
   }
+  // Reusable: a failed start is undone by the same teardown.
+  return { ...stage, undo: stage.close }
 }

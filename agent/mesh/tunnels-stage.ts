@@ -49,7 +49,7 @@ export function createTunnelsStage(options: TunnelsStageOptions): Stage {
     await sysctl.write(key, RP_FILTER_LOOSE)
   }
 
-  return {
+  const stage: Stage = {
     name: 'tunnels',
     async apply(plan) {
       for (const iface of plan.mesh.interfaces) {
@@ -93,4 +93,6 @@ export function createTunnelsStage(options: TunnelsStageOptions): Stage {
       if (errors.length > 0) throw new Error(errors.join('; '))
     },
   }
+  // Reusable: a failed start is undone by the same teardown.
+  return { ...stage, undo: stage.close }
 }

@@ -16,7 +16,7 @@ function ruleStage(
 ): Stage {
   let applies = 0
   const rule = { priority, table: 7200 }
-  return {
+  const stage: Stage = {
     name,
     async apply(_plan, previous) {
       applies++
@@ -30,6 +30,13 @@ function ruleStage(
       log.push(`${name}.close`)
       await routing.deleteRule(rule)
       if (fail.close) throw new Error(`${name} cannot close`)
+    },
+  }
+  return {
+    ...stage,
+    async undo() {
+      log.push(`${name}.undo`)
+      await routing.deleteRule(rule)
     },
   }
 }
@@ -76,7 +83,7 @@ describe('the staged pipeline', () => {
     expect(error).toBeInstanceOf(PipelineError)
     expect((error as Error).message).toBe('monitor: monitor cannot start')
     // The failed start was undone; the stage after it never ran.
-    expect(log).toEqual(['tunnels.apply', 'monitor.apply', 'monitor.close'])
+    expect(log).toEqual(['tunnels.apply', 'monitor.apply', 'monitor.undo'])
     expect(routing.dump()).toBe('rule 1100: lookup 7200')
     expect(pipeline.plan).toBeUndefined()
 

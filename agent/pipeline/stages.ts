@@ -7,9 +7,10 @@
  * Failure rules, the same for every stage:
  * - Reconfig applies the stages in order and stops at the first error (a later stage
  *   depends on the earlier ones). A stage that fails on its first apply ("start") is
- *   closed at once, so a half-started stage leaves nothing behind; the error is rethrown
- *   and the daemon retries the whole reconfig, which starts the stage again. A stage that
- *   fails on a later apply keeps what it has (traffic keeps flowing on the previous plan).
+ *   undone at once (stage.ts: `undo`), so a half-started stage leaves nothing behind; the
+ *   error is rethrown and the daemon retries the whole reconfig, which starts the stage
+ *   again. A stage that fails on a later apply keeps what it has (traffic keeps flowing
+ *   on the previous plan).
  * - Close runs every stage in reverse order (started or not: a stage may hold sockets or an
  *   attached program from its construction), goes on past a failing one and throws one
  *   error naming all failures at the end. A throwing monitor close can no longer leave
@@ -74,9 +75,9 @@ export function createStagedPipeline(options: StagedPipelineOptions): StagedPipe
         await stage.apply(plan, previous)
         started.add(stage)
       } catch (error) {
-        if (!started.has(stage)) {
+        if (!started.has(stage) && stage.undo) {
           // Undo a stage that failed to start: nothing half-built stays on the host.
-          await stage.close().catch((undo: unknown) => {
+          await stage.undo().catch((undo: unknown) => {
             log(`${stage.name}: undo after a failed start: ${describe(undo)}`)
           })
         }
