@@ -14,6 +14,7 @@ import { silentLogger } from '../logger'
 import { QUALITY_PROBE_PORT } from '../probes/quality'
 import { desiredState, peer } from '../testing/fixtures'
 import { generateKeyPair } from '../tunnels/keys'
+import { withPathMonitor } from './engine'
 import { EVENT_QUEUE_MAX, PathMonitor, type PathMonitorOptions } from './monitor'
 import type { PathPredictions } from './predictions'
 import {
@@ -411,5 +412,39 @@ describe('PathMonitor.close', () => {
     const before = s.monitor.decisions
     await s.run(1_000)
     expect(s.monitor.decisions).toBe(before)
+  })
+
+  it('goes on with every step when one throws, then reports the failure', async () => {
+    const s = await twoSites()
+    await s.run(3_000)
+    s.underlay.failClose = 'bfd transport close failed'
+    await expect(s.monitor.close()).rejects.toThrow(/bfd transport close failed/)
+    expect(await s.routing.rules()).toEqual([])
+    expect(s.routing.table(VOICE_TABLE)).toEqual([])
+    expect(s.clockA.pending).toBe(0)
+  })
+
+  it('reports a routing failure while removing class routing, after trying the rest', async () => {
+    const s = await twoSites()
+    await s.run(3_000)
+    s.routing.failNext('deleteRule', 'netlink: operation not permitted')
+    await expect(s.monitor.close()).rejects.toThrow(/operation not permitted/)
+    expect(s.clockA.pending).toBe(0)
+    expect(s.underlay.bfdBound).toEqual([B0])
+  })
+})
+
+describe('withPathMonitor', () => {
+  it('closes the mesh even when the monitor fails to close, then reports the failure', async () => {
+    const s = await twoSites()
+    await s.run(1_000)
+    const closed: string[] = []
+    const mesh = {
+      reconfig: async () => {},
+      close: async () => void closed.push('mesh'),
+    }
+    s.underlay.failClose = 'bfd transport close failed'
+    await expect(withPathMonitor(mesh, s.monitor).close()).rejects.toThrow(/bfd transport/)
+    expect(closed).toEqual(['mesh'])
   })
 })
