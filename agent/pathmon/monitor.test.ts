@@ -31,6 +31,8 @@ const B0 = '198.51.100.1'
 const CONTROL_PLANE = '203.0.113.10'
 const BFD_MS = 50
 const BFD_MULT = 3
+/** Far above BFD detection, so a failover within it can only come from the BFD event. */
+const PROBE_INTERVAL_MS = 1_000
 const MESH = MESH_DEFAULTS.meshTable
 const VOICE_TABLE = MESH_DEFAULTS.classTableBase
 const CLASS_RULE_PRIORITY = MESH_DEFAULTS.rulePriorityBase + 40
@@ -60,12 +62,15 @@ const voice = {
 function desiredStates(keys: { a: string; b: string }, policies: DesiredState['policies']) {
   const aUplinks = [uplink('upl_a0', 0, A0), uplink('upl_a1', 1, A1)]
   const bUplinks = [uplink('upl_b0', 0, B0)]
+  const probes = { bfdIntervalMs: 100, bfdMultiplier: 3, probeIntervalMs: PROBE_INTERVAL_MS }
   const a = desiredState(1, {
+    probes,
     uplinks: aUplinks,
     peers: [peer('site_b', { wireguardPublicKey: keys.b, uplinks: bUplinks })],
     policies,
   })
   const b = desiredState(1, {
+    probes,
     site: { ...a.site, id: 'site_b', name: 'branch', prefixes: ['10.9.0.0/16'] },
     uplinks: bUplinks,
     peers: [
@@ -90,8 +95,8 @@ afterEach(async () => {
 interface SiteOptions {
   policies?: DesiredState['policies']
   configure?: (monitor: PathMonitor) => void
-  /** Runs on site A's routing before the first reconfig (what a predecessor left). */
-  prepare?: (routing: MemoryRouting) => Promise<void>
+  /** Runs before the first reconfig (what a predecessor left, links cut from the start). */
+  prepare?: (f: { routing: MemoryRouting; underlay: MemoryUnderlay }) => Promise<void>
   options?: Partial<PathMonitorOptions>
 }
 
@@ -136,7 +141,7 @@ async function twoSites(o: SiteOptions = {}) {
   })
   open.push(monitor)
   o.configure?.(monitor)
-  await o.prepare?.(routing)
+  await o.prepare?.({ routing, underlay })
   await peerMonitor.reconfig(desired.b)
   await monitor.reconfig(desired.a)
   /** Moves time in small steps, letting packets and evaluations run between them. */
@@ -251,6 +256,19 @@ describe('PathMonitor over an in-memory platform', () => {
     expect(events[2]?.details).toMatchObject({ reason: 'path_down' })
     expect(notified).toBe(3)
     expect(s.monitor.telemetry().samples.map((x) => x.state)).toEqual(['down', 'up'])
+  })
+
+  it('reports an uplink unknown until one of its BFD sessions has been up, then down', async () => {
+    const s = await twoSites({ prepare: async ({ underlay }) => underlay.cut(A0, B0) })
+    const states = () => Object.fromEntries(s.monitor.uplinkStates())
+    await s.run(3_000)
+    expect(states()).toEqual({ 0: 'unknown', 1: 'up' })
+    s.underlay.heal(A0, B0)
+    await s.run(3_000)
+    expect(states()).toEqual({ 0: 'up', 1: 'up' })
+    s.underlay.cut(A0, B0)
+    await s.run(500)
+    expect(states()).toEqual({ 0: 'down', 1: 'up' })
   })
 
   it('takes a path down when its tunnel is gone although BFD is up', async () => {
@@ -373,7 +391,7 @@ describe('PathMonitor over an in-memory platform', () => {
     const foreign = { priority: 500, table: VOICE_TABLE + 3, family: 4 as const }
     const s = await twoSites({
       policies: [],
-      prepare: async (routing) => {
+      prepare: async ({ routing }) => {
         await routing.ensureRule(stale)
         await routing.ensureRule({ ...staleCp, to: '203.0.113.99/32', family: 4 })
         await routing.ensureRule(foreign)
