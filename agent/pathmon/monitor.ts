@@ -118,8 +118,9 @@ export class PathMonitor {
   }
 
   /**
-   * A failure predictor (issue 9): fed every probe outcome and BFD transition; its flags go
-   * into the decision engine's input (PathInput.predicted), its events into the queue.
+   * A failure predictor (agent/predict): fed every probe outcome and BFD transition; its
+   * flags go into the decision engine's input (PathInput.predicted), its events into the
+   * queue.
    */
   usePredictions(predictions: PathPredictions): void {
     this.#predictions = predictions
