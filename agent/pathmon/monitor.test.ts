@@ -1,167 +1,26 @@
-/**
- * The path monitor end to end without root: two sites, each a real PathMonitor, over an
- * in-memory underlay (BFD and quality probes), in-memory routing and a fake WireGuard
- * backend, on one fake clock. Site A has two uplinks and site B one, so A has two paths to
- * B and a class can fail over between them.
- */
+/** PathMonitor end to end without root (the test bed: two-sites.ts). */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { DesiredState, DesiredUplink } from '../../protocol/agent'
 import type { AgentEvent } from '../../protocol/telemetry'
-import { FakeClock, settle } from '../clock/fake'
 import type { ClassDecision } from '../decision'
 import { MESH_DEFAULTS } from '../engine/mesh-plan'
-import { silentLogger } from '../logger'
-import { QUALITY_PROBE_PORT } from '../probes/quality'
-import { desiredState, peer } from '../testing/fixtures'
-import { generateKeyPair } from '../tunnels/keys'
-import { withPathMonitor } from './engine'
-import { EVENT_QUEUE_MAX, PathMonitor, type PathMonitorOptions } from './monitor'
+import { EVENT_QUEUE_MAX } from './monitor'
 import type { PathPredictions } from './predictions'
 import {
-  captureLogger,
-  countingClock,
-  FakeWireGuard,
-  MemoryRouting,
-  MemoryUnderlay,
-} from './testing'
+  A0,
+  B0,
+  BFD_MS,
+  BFD_MULT,
+  CLASS_RULE_PRIORITY,
+  CONTROL_PLANE,
+  CP_RULE_PRIORITY,
+  closeSites,
+  MESH,
+  twoSites,
+  VOICE_TABLE,
+  voice,
+} from './two-sites'
 
-const A0 = '192.0.2.1'
-const A1 = '192.0.2.5'
-const B0 = '198.51.100.1'
-const CONTROL_PLANE = '203.0.113.10'
-const BFD_MS = 50
-const BFD_MULT = 3
-/** Far above BFD detection, so a failover within it can only come from the BFD event. */
-const PROBE_INTERVAL_MS = 1_000
-const MESH = MESH_DEFAULTS.meshTable
-const VOICE_TABLE = MESH_DEFAULTS.classTableBase
-const CLASS_RULE_PRIORITY = MESH_DEFAULTS.rulePriorityBase + 40
-const CP_RULE_PRIORITY = MESH_DEFAULTS.rulePriorityBase + 101
-
-const uplink = (id: string, slot: number, host: string): DesiredUplink => ({
-  id,
-  name: `uplink-${slot}`,
-  slot,
-  interface: `eth${slot}`,
-  endpointHost: host,
-  basePort: 51820,
-  bandwidthMbps: null,
-  costPerGb: null,
-  priority: 0,
-})
-
-const voice = {
-  id: 'pol_voice',
-  name: 'voice',
-  priority: 10,
-  match: { destinationPrefixes: ['10.9.1.0/24'] },
-  action: { preference: 'lowest-latency' as const },
-}
-
-/** Each site's desired state: A (two uplinks) and B (one), peers of each other. */
-function desiredStates(keys: { a: string; b: string }, policies: DesiredState['policies']) {
-  const aUplinks = [uplink('upl_a0', 0, A0), uplink('upl_a1', 1, A1)]
-  const bUplinks = [uplink('upl_b0', 0, B0)]
-  const probes = { bfdIntervalMs: 100, bfdMultiplier: 3, probeIntervalMs: PROBE_INTERVAL_MS }
-  const a = desiredState(1, {
-    probes,
-    uplinks: aUplinks,
-    peers: [peer('site_b', { wireguardPublicKey: keys.b, uplinks: bUplinks })],
-    policies,
-  })
-  const b = desiredState(1, {
-    probes,
-    site: { ...a.site, id: 'site_b', name: 'branch', prefixes: ['10.9.0.0/16'] },
-    uplinks: bUplinks,
-    peers: [
-      peer('site_1', {
-        wireguardPublicKey: keys.a,
-        uplinks: aUplinks,
-        prefixes: ['10.1.0.0/16'],
-        overlayAddress: '100.64.0.1',
-      }),
-    ],
-    policies,
-  })
-  return { a, b }
-}
-
-const open: PathMonitor[] = []
-
-afterEach(async () => {
-  for (const m of open.splice(0)) await m.close().catch(() => {})
-})
-
-interface SiteOptions {
-  policies?: DesiredState['policies']
-  configure?: (monitor: PathMonitor) => void
-  /** Runs before the first reconfig (what a predecessor left, links cut from the start). */
-  prepare?: (f: { routing: MemoryRouting; underlay: MemoryUnderlay }) => Promise<void>
-  options?: Partial<PathMonitorOptions>
-}
-
-async function twoSites(o: SiteOptions = {}) {
-  const clock = new FakeClock()
-  const underlay = new MemoryUnderlay(clock)
-  const keyA = generateKeyPair()
-  const keyB = generateKeyPair()
-  const desired = desiredStates({ a: keyA.publicKey, b: keyB.publicKey }, o.policies ?? [voice])
-  const wgA = new FakeWireGuard()
-  for (const ifname of ['pt0-0', 'pt1-0']) wgA.setPeers(ifname, [keyB.publicKey], 0)
-  const wgB = new FakeWireGuard()
-  for (const ifname of ['pt0-0', 'pt0-1']) wgB.setPeers(ifname, [keyA.publicKey], 0)
-  const common = {
-    interfacePrefix: 'pt',
-    mode: 'lab' as const,
-    bfd: { intervalMs: BFD_MS, multiplier: BFD_MULT },
-    openBfd: underlay.openBfd,
-    probeSockets: underlay.probeSockets,
-  }
-  const peerMonitor = new PathMonitor({
-    ...common,
-    clock,
-    routing: new MemoryRouting(),
-    backend: wgB,
-    privateKey: keyB.privateKey,
-    logger: silentLogger(),
-  })
-  open.push(peerMonitor)
-  const clockA = countingClock(clock)
-  const routing = new MemoryRouting()
-  const { logger, lines } = captureLogger()
-  const monitor = new PathMonitor({
-    ...common,
-    clock: clockA,
-    routing,
-    backend: wgA,
-    privateKey: keyA.privateKey,
-    logger,
-    controlPlaneAddress: CONTROL_PLANE,
-    ...o.options,
-  })
-  open.push(monitor)
-  o.configure?.(monitor)
-  await o.prepare?.({ routing, underlay })
-  await peerMonitor.reconfig(desired.b)
-  await monitor.reconfig(desired.a)
-  /** Moves time in small steps, letting packets and evaluations run between them. */
-  const run = async (ms: number, step = 10) => {
-    for (let t = 0; t < ms; t += step) {
-      clock.advance(step)
-      await settle()
-    }
-  }
-  /** Runs until `done()` holds (at most `maxMs`); returns the time it took. */
-  const runUntil = async (done: () => boolean, maxMs: number, step = 5) => {
-    const start = clock.now()
-    while (!done() && clock.now() - start < maxMs) {
-      clock.advance(step)
-      await settle()
-    }
-    return clock.now() - start
-  }
-  return { clock, clockA, underlay, routing, monitor, peerMonitor, wgA, lines, run, runUntil }
-}
+afterEach(closeSites)
 
 const pathOf = (e: AgentEvent) => e.path && `${e.path.localSlot}/${e.path.remoteSlot}`
 
@@ -403,66 +262,5 @@ describe('PathMonitor over an in-memory platform', () => {
     expect(rules.filter((r) => r.table === staleCp.table)).toEqual([])
     expect(rules).toContainEqual(foreign)
     expect(s.routing.table(VOICE_TABLE + 3)).toEqual([])
-  })
-})
-
-describe('PathMonitor.close', () => {
-  it('stops its timers, closes its sockets and removes its class rules and routes', async () => {
-    const s = await twoSites()
-    await s.run(3_000)
-    expect(s.routing.table(VOICE_TABLE)).not.toEqual([])
-    await s.monitor.close()
-
-    expect(s.clockA.pending).toBe(0)
-    expect(s.underlay.bfdBound).toEqual([B0])
-    // The responder's port is free again.
-    const socket = await s.underlay.probeSockets.bind({
-      address: A0,
-      port: QUALITY_PROBE_PORT,
-      onMessage: () => {},
-    })
-    await socket.close()
-    expect(await s.routing.rules()).toEqual([])
-    expect(s.routing.table(VOICE_TABLE)).toEqual([])
-    // The mesh table belongs to the mesh engine, which removes it on its own close.
-    expect(s.routing.table(MESH)).not.toEqual([])
-    // Nothing runs after close.
-    const before = s.monitor.decisions
-    await s.run(1_000)
-    expect(s.monitor.decisions).toBe(before)
-  })
-
-  it('goes on with every step when one throws, then reports the failure', async () => {
-    const s = await twoSites()
-    await s.run(3_000)
-    s.underlay.failClose = 'bfd transport close failed'
-    await expect(s.monitor.close()).rejects.toThrow(/bfd transport close failed/)
-    expect(await s.routing.rules()).toEqual([])
-    expect(s.routing.table(VOICE_TABLE)).toEqual([])
-    expect(s.clockA.pending).toBe(0)
-  })
-
-  it('reports a routing failure while removing class routing, after trying the rest', async () => {
-    const s = await twoSites()
-    await s.run(3_000)
-    s.routing.failNext('deleteRule', 'netlink: operation not permitted')
-    await expect(s.monitor.close()).rejects.toThrow(/operation not permitted/)
-    expect(s.clockA.pending).toBe(0)
-    expect(s.underlay.bfdBound).toEqual([B0])
-  })
-})
-
-describe('withPathMonitor', () => {
-  it('closes the mesh even when the monitor fails to close, then reports the failure', async () => {
-    const s = await twoSites()
-    await s.run(1_000)
-    const closed: string[] = []
-    const mesh = {
-      reconfig: async () => {},
-      close: async () => void closed.push('mesh'),
-    }
-    s.underlay.failClose = 'bfd transport close failed'
-    await expect(withPathMonitor(mesh, s.monitor).close()).rejects.toThrow(/bfd transport/)
-    expect(closed).toEqual(['mesh'])
   })
 })
