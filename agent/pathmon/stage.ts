@@ -10,7 +10,7 @@ import type { PathMonitor } from './monitor'
 export function monitorStage(monitor: PathMonitor): Stage {
   return {
     name: 'monitor',
-    apply: (plan) => monitor.reconfig(plan.desired),
+    apply: (plan) => monitor.reconfig(plan),
     close: () => monitor.close(),
   }
 }

@@ -145,6 +145,26 @@ describe('the staged pipeline', () => {
     expect(log).toEqual(['apply started', 'apply done', 'close'])
   })
 
+  it('logs a plan warning when it appears, not on every reconfig', async () => {
+    const logged: string[] = []
+    const pipeline = createStagedPipeline({ stages: [], plan: PLAN, log: (m) => logged.push(m) })
+    const many = desiredState(1, {
+      policies: Array.from({ length: 17 }, (_, k) => ({
+        id: `pol_${k}`,
+        name: `p${k}`,
+        priority: k,
+        match: { ports: [1000 + k] },
+        action: { preference: 'lowest-latency' },
+      })) as never,
+    })
+    await pipeline.reconfig(many)
+    await pipeline.reconfig({ ...many, revision: 2 })
+    expect(logged).toEqual(['plan: policy p16: more than 16 classes; not steered'])
+    await pipeline.reconfig(desiredState(3))
+    await pipeline.reconfig({ ...many, revision: 4 })
+    expect(logged).toHaveLength(2)
+  })
+
   it('refuses two stages with one name', () => {
     const routing = memoryRouting()
     expect(() =>

@@ -56,6 +56,8 @@ export function createStagedPipeline(options: StagedPipelineOptions): StagedPipe
   /** Stages that applied at least once and were not closed since. */
   const started = new Set<Stage>()
   let applied: SitePlan | undefined
+  /** Warnings of the last plan: a warning is logged when it appears, not on every poll. */
+  let warned = new Set<string>()
   let closed = false
   let queue: Promise<void> = Promise.resolve()
 
@@ -68,7 +70,8 @@ export function createStagedPipeline(options: StagedPipelineOptions): StagedPipe
   async function reconfig(desired: DesiredState): Promise<void> {
     if (closed) throw new Error('pipeline: reconfig after close')
     const plan = planSite(desired, options.plan)
-    for (const warning of plan.warnings) log(`plan: ${warning}`)
+    for (const warning of plan.warnings) if (!warned.has(warning)) log(`plan: ${warning}`)
+    warned = new Set(plan.warnings)
     const previous = applied
     for (const stage of stages) {
       try {
