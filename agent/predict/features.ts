@@ -16,8 +16,23 @@
  * moved (with a recount) as time advances, so float cancellation stays small on long runs.
  *
  * Scaling: every feature is bounded (mostly [0, 1], slopes and rises in [-1, 1]) so a small
- * model trains without a separate normalisation step that could drift from this code.
+ * model trains without a separate normalisation step that could drift from this code. The
+ * feature names, scales, histogram buckets and per-window sums are in feature-windows.ts.
  */
+import {
+  BUCKET_CENTRE_MS,
+  BUCKETS,
+  bucketOf,
+  LONGEST_WINDOW_MS,
+  rise,
+  scaleCount,
+  scaleMs,
+  scaleSince,
+  WINDOWS,
+  WindowSums,
+} from './feature-windows'
+
+export { FEATURE_COUNT, FEATURE_NAMES } from './feature-windows'
 
 export interface ProbeSample {
   /** When the outcome became known (reply received or loss declared), epoch or trace ms. */
@@ -25,125 +40,6 @@ export interface ProbeSample {
   seq: number
   /** Round-trip time in ms; null when the probe was lost. */
   rttMs: number | null
-}
-
-/** Windows over which the per-window features are computed, shortest first. */
-const WINDOWS = [
-  { name: '1s', ms: 1_000 },
-  { name: '10s', ms: 10_000 },
-  { name: '60s', ms: 60_000 },
-] as const
-
-const LONGEST_WINDOW_MS = 60_000
-
-const PER_WINDOW = [
-  'loss_ratio',
-  'loss_burst_mean',
-  'rtt_mean',
-  'rtt_std',
-  'rtt_p50',
-  'rtt_p90',
-  'rtt_slope',
-  'jitter',
-  'replies',
-] as const
-
-const GLOBAL = [
-  'rtt_rise_1s',
-  'rtt_rise_10s',
-  'rtt_rise_p90_1s',
-  'loss_run_current',
-  'since_last_loss',
-  'since_last_reply',
-  'bfd_up',
-  'bfd_flaps_10s',
-  'bfd_flaps_60s',
-  'since_last_bfd_change',
-  'history_filled',
-] as const
-
-export const FEATURE_NAMES: readonly string[] = Object.freeze([
-  ...WINDOWS.flatMap((w) => PER_WINDOW.map((f) => `${f}_${w.name}`)),
-  ...GLOBAL,
-])
-
-export const FEATURE_COUNT: number = FEATURE_NAMES.length
-
-// --- scaling -------------------------------------------------------------------------------
-
-/** RTT-like values (ms) to [0, 1] on a log scale: 0 ms -> 0, 1 s -> 1 (clamped above). */
-const LOG_MS_SCALE = Math.log1p(1_000)
-const scaleMs = (ms: number): number => Math.min(1, Math.log1p(Math.max(0, ms)) / LOG_MS_SCALE)
-
-/** Elapsed seconds to [0, 1] on a log scale, 60 s and more (or never) -> 1. */
-const LOG_S_SCALE = Math.log1p(60)
-const scaleSince = (ms: number): number =>
-  Number.isFinite(ms) ? Math.min(1, Math.log1p(Math.max(0, ms) / 1000) / LOG_S_SCALE) : 1
-
-/** Probe counts (runs, bursts) to [0, 1]: 20 probes, one second at the lab's 20 Hz, -> 1. */
-const scaleCount = (n: number, full: number): number => Math.min(1, n / full)
-
-// --- RTT histogram for percentiles ---------------------------------------------------------
-
-/**
- * Log-spaced buckets from 0.5 ms to 4 s: 64 buckets of ~15% each. A percentile is the
- * geometric centre of its bucket, so it is exact to about 7%, plenty for a degradation signal
- * and O(64) to read instead of sorting up to 1,200 samples per path every 100 ms.
- */
-const BUCKETS = 64
-const BUCKET_LO_MS = 0.5
-const BUCKET_SPAN = Math.log(4_000 / BUCKET_LO_MS)
-
-const bucketOf = (rttMs: number): number => {
-  if (rttMs <= BUCKET_LO_MS) return 0
-  const b = Math.floor((Math.log(rttMs / BUCKET_LO_MS) / BUCKET_SPAN) * BUCKETS)
-  return b >= BUCKETS ? BUCKETS - 1 : b
-}
-
-const BUCKET_CENTRE_MS = Array.from(
-  { length: BUCKETS },
-  (_, i) => BUCKET_LO_MS * Math.exp(((i + 0.5) / BUCKETS) * BUCKET_SPAN),
-)
-
-// --- the ring of samples -------------------------------------------------------------------
-
-/** One window's running aggregates over the samples [start, end of ring). */
-class WindowSums {
-  readonly ms: number
-  /** Absolute index of the oldest sample in the window. */
-  start = 0
-  count = 0
-  lost = 0
-  runStarts = 0
-  replies = 0
-  sumR = 0
-  sumR2 = 0
-  sumT = 0
-  sumT2 = 0
-  sumTR = 0
-  sumJit = 0
-  jitN = 0
-  anchor = Number.NaN
-  readonly hist = new Int32Array(BUCKETS)
-
-  constructor(ms: number) {
-    this.ms = ms
-  }
-
-  reset(): void {
-    this.count = 0
-    this.lost = 0
-    this.runStarts = 0
-    this.replies = 0
-    this.sumR = 0
-    this.sumR2 = 0
-    this.sumT = 0
-    this.sumT2 = 0
-    this.sumTR = 0
-    this.sumJit = 0
-    this.jitN = 0
-    this.hist.fill(0)
-  }
 }
 
 export class PathFeatureWindow {
@@ -429,10 +325,4 @@ export class PathFeatureWindow {
     this.#dRtt = dRtt
     this.#runStart = runStart
   }
-}
-
-/** tanh of the log ratio: 0 when level equals baseline, ~0.6 when doubled, -> 1 far above. */
-function rise(level: number, baseline: number): number {
-  if (Number.isNaN(level) || Number.isNaN(baseline)) return 0
-  return Math.tanh(Math.log((level + 1) / (baseline + 1)))
 }

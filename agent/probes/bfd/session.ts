@@ -4,15 +4,14 @@
  * timeout, the poll/final sequence for parameter changes, and authentication. It does no
  * I/O: packets arrive through receive() (already decoded and demultiplexed by the endpoint)
  * and leave through the injected `send`; time comes from the injected BfdClock. State
- * changes are emitted as 'state' events with the diagnostic.
+ * changes are emitted as 'state' events with the diagnostic. The reception rules (auth
+ * checks, state transitions) are in session-receive.ts, the public shapes in session-types.ts.
  */
 import { randomInt } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import {
-  type AuthConfig,
   type AuthRxState,
   authSectionFor,
-  checkAuth,
   newAuthRxState,
   type ResolvedAuth,
   resolveAuth,
@@ -30,43 +29,11 @@ import {
   type SessionParameters,
   us,
 } from './parameters'
+import { checkReceivedAuth, transitionOnReceive } from './session-receive'
+import type { SessionDeps, SessionOptions, SessionSnapshot, StateChange } from './session-types'
 
 export { LAB_PARAMETERS, PRODUCTION_PARAMETERS, type SessionParameters } from './parameters'
-
-export interface SessionOptions extends Partial<SessionParameters> {
-  /** bfd.LocalDiscr: nonzero, unique on this endpoint. */
-  localDiscriminator: number
-  auth?: AuthConfig
-  /** sec. 6.1: a passive session sends nothing until it has heard from the remote. */
-  passive?: boolean
-  /** Start in AdminDown instead of Down. */
-  adminDown?: boolean
-}
-
-export interface SessionDeps {
-  clock: BfdClock
-  send: (packet: Buffer) => void
-  random?: () => number
-  counters?: BfdCounters
-}
-
-export interface StateChange {
-  from: StateName
-  to: StateName
-  diag: number
-  at: number
-}
-
-export interface SessionSnapshot {
-  state: StateName
-  localDiag: number
-  localDiscriminator: number
-  remoteDiscriminator: number
-  remoteState: StateName
-  txIntervalMs: number
-  detectionTimeMs: number
-  pollActive: boolean
-}
+export type { SessionDeps, SessionOptions, SessionSnapshot, StateChange } from './session-types'
 
 type Events = { state: [StateChange] }
 
@@ -199,16 +166,11 @@ export class BfdSession extends EventEmitter<Events> {
   receive(packet: ControlPacket, raw: Uint8Array): DropReason | null {
     const now = this.clock.now()
     this.counters.received++
-    // sec. 6.8.6: the A bit must match whether this session uses authentication.
-    if (packet.auth && !this.auth) return this.drop('authUnexpected')
-    if (!packet.auth && this.auth) return this.drop('authMissing')
-    if (this.auth) {
-      // sec. 6.7.3: the sequence is forgotten after 2 x the Detection Time of silence (the
-      // last one known: a timeout clears the remote's timers).
-      const staleAfterMs = 2 * this.lastDetectionMs
-      const reason = checkAuth(raw, packet, this.auth, this.authRx, now, staleAfterMs)
-      if (reason) return this.drop(reason)
-    }
+    // sec. 6.7.3: the sequence is forgotten after 2 x the Detection Time of silence (the
+    // last one known: a timeout clears the remote's timers).
+    const staleAfterMs = 2 * this.lastDetectionMs
+    const reason = checkReceivedAuth(packet, raw, this.auth, this.authRx, now, staleAfterMs)
+    if (reason) return this.drop(reason)
     this.remoteDiscr = packet.myDiscriminator
     this.remoteSessionState = packet.state
     this.remoteDemand = packet.demand
@@ -221,21 +183,8 @@ export class BfdSession extends EventEmitter<Events> {
     if (this.sessionState === State.AdminDown) return this.drop('adminDown')
     this.counters.accepted++
 
-    // sec. 6.8.6 state machine (figure in sec. 6.2).
-    if (packet.state === State.AdminDown) {
-      if (this.sessionState !== State.Down) {
-        this.setState(State.Down, Diag.NeighborSignaledSessionDown)
-      }
-    } else if (this.sessionState === State.Down) {
-      if (packet.state === State.Down) this.setState(State.Init, Diag.None)
-      else if (packet.state === State.Init) this.setState(State.Up, Diag.None)
-    } else if (this.sessionState === State.Init) {
-      if (packet.state === State.Init || packet.state === State.Up) {
-        this.setState(State.Up, Diag.None)
-      }
-    } else if (packet.state === State.Down) {
-      this.setState(State.Down, Diag.NeighborSignaledSessionDown)
-    }
+    const transition = transitionOnReceive(this.sessionState, packet.state)
+    if (transition) this.setState(transition.to, transition.diag)
 
     this.rearmDetection()
     // sec. 6.8.6: a Poll is answered at once with Final, outside the periodic timer.
