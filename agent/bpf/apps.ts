@@ -2,8 +2,20 @@
  * The applications the classifier knows. Builtin detectors (tls, http, ssh, dns, sip, rtp)
  * are payload heuristics in bpf/classifier.c; named applications are name suffixes matched
  * against a TLS ClientHello's SNI or an HTTP/1 Host header; aliases group either. Operators
- * can add named applications (`extra`), e.g. `backup: { names: ['backup.example'] }`.
+ * add their own applications (`extra`, from the desired state's `applications`), e.g.
+ * `backup: { names: ['backup.example'], ports: [{ protocol: 'tcp', ports: '9102' }] }`;
+ * their ports are matched by the policy compiler (app-match.ts), not by an app id.
+ * The names of the builtin and default applications belong to protocol/applications.ts
+ * (the control plane checks policies against them); the records below must cover them.
  */
+import {
+  type ApplicationPort,
+  type BuiltinApplication,
+  type DefaultApplication,
+  type DesiredApplication,
+  isCatalogueApplication,
+  isHostSuffix,
+} from '../../protocol/applications'
 
 export const BUILTIN_APPS = {
   tls: 1,
@@ -12,7 +24,7 @@ export const BUILTIN_APPS = {
   dns: 4,
   sip: 5,
   rtp: 6,
-} as const
+} as const satisfies Record<BuiltinApplication, number>
 export type BuiltinApp = keyof typeof BUILTIN_APPS
 
 /** First id given to a named application. */
@@ -23,9 +35,11 @@ export interface AppSignature {
   names?: string[]
   /** Other applications this one stands for (`voip` = sip + rtp). */
   aliases?: string[]
+  /** Ports that also identify an operator's application (policy ports, app-match.ts). */
+  ports?: ApplicationPort[]
 }
 
-export const DEFAULT_APPS: Record<string, AppSignature> = {
+export const DEFAULT_APPS: Record<DefaultApplication, AppSignature> = {
   https: { aliases: ['tls'] },
   web: { aliases: ['tls', 'http'] },
   voip: { aliases: ['sip', 'rtp'] },
@@ -40,7 +54,28 @@ export const DEFAULT_APPS: Record<string, AppSignature> = {
   github: { names: ['github.com', 'githubusercontent.com'] },
 }
 
-const NAME_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/
+/** The desired state's applications as signatures by name. */
+export function signaturesOf(list: readonly DesiredApplication[]): Record<string, AppSignature> {
+  return Object.fromEntries(list.map((a) => [a.name, { names: a.names, ports: a.ports }]))
+}
+
+/**
+ * The operator's applications without any that would redefine a builtin or default one
+ * (the control plane refuses those names; a document that still has one keeps ours).
+ */
+export function operatorApplications(extra: Record<string, AppSignature>): {
+  apps: Record<string, AppSignature>
+  warnings: string[]
+} {
+  const apps: Record<string, AppSignature> = {}
+  const warnings: string[] = []
+  for (const [name, sig] of Object.entries(extra)) {
+    if (isCatalogueApplication(name))
+      warnings.push(`application ${name}: a builtin or default application, not redefined`)
+    else apps[name] = sig
+  }
+  return { apps, warnings }
+}
 
 export interface AppCatalogue {
   /** Application name -> the base app ids it resolves to. */
@@ -53,8 +88,9 @@ export interface AppCatalogue {
 }
 
 export function buildCatalogue(extra: Record<string, AppSignature> = {}): AppCatalogue {
-  const all: Record<string, AppSignature> = { ...DEFAULT_APPS, ...extra }
-  const warnings: string[] = []
+  const operator = operatorApplications(extra)
+  const all: Record<string, AppSignature> = { ...DEFAULT_APPS, ...operator.apps }
+  const warnings: string[] = [...operator.warnings]
   const nameOf = new Map<number, string>()
   const ids = new Map<string, number>()
   for (const [name, id] of Object.entries(BUILTIN_APPS)) {
@@ -70,7 +106,7 @@ export function buildCatalogue(extra: Record<string, AppSignature> = {}): AppCat
       continue
     }
     const suffixes = sig.names.map((n) => n.toLowerCase().replace(/\.$/, ''))
-    const bad = suffixes.filter((n) => !NAME_RE.test(n) || n.length > 62)
+    const bad = suffixes.filter((n) => !isHostSuffix(n))
     if (bad.length) warnings.push(`application ${name}: ignoring invalid names ${bad.join(', ')}`)
     ids.set(name, next)
     nameOf.set(next, name)

@@ -24,6 +24,7 @@ import type { Engine } from '../engine/engine'
 import { MESH_DEFAULTS } from '../engine/mesh-plan'
 import type { Logger } from '../logger'
 import type { Routing, RuleSpec } from '../routing/types'
+import { type AppSignature, signaturesOf } from './apps'
 import {
   type ClassifierPolicy,
   type ClassifierTables,
@@ -80,6 +81,8 @@ export class ClassifierWiring {
   readonly #warned = new Set<string>()
   /** The policies of the last reconfig, kept so that an ECMP change can rewrite the tables. */
   #policies: ClassifierPolicy[] | undefined
+  /** The org's own applications of the last reconfig, compiled with the policies. */
+  #applications: Record<string, AppSignature> = {}
   /** ECMP buckets of load-balance classes (ecmp.ts); written with the policies. */
   #balance: { marks: Record<number, number[]>; perPacket: number[] } = { marks: {}, perPacket: [] }
   /** Table writes never interleave (a reconfig and an ECMP change may race). */
@@ -144,8 +147,11 @@ export class ClassifierWiring {
   }
 
   /** Writes the policies' tables (no reload) and the class fwmark rules. */
-  async reconfig(desired: Pick<DesiredState, 'policies'>): Promise<void> {
+  async reconfig(
+    desired: Pick<DesiredState, 'policies'> & Partial<Pick<DesiredState, 'applications'>>,
+  ): Promise<void> {
     if (this.#state !== 'attached') return
+    this.#applications = signaturesOf(desired.applications ?? [])
     const policies: ClassifierPolicy[] = [...desired.policies]
       .sort((a, b) => a.priority - b.priority)
       .map((p) => ({
@@ -191,6 +197,7 @@ export class ClassifierWiring {
     const run = async () => {
       const tables = compilePolicies({
         policies: this.#policies ?? [],
+        applications: this.#applications,
         classMarkBase: this.#markBase,
         lbMarks: this.#balance.marks,
         perPacket: this.#balance.perPacket,

@@ -132,6 +132,7 @@ export async function buildDesiredState(
         match: p.match as PolicyMatch,
         action: p.action as PolicyAction,
       })),
+    applications: [],
     probes: AGENT_SETTINGS.probes,
     failover: AGENT_SETTINGS.failover,
     heartbeatIntervalSeconds: AGENT_SETTINGS.heartbeatIntervalSeconds,
