@@ -87,7 +87,58 @@ export interface AppCatalogue {
   warnings: string[]
 }
 
-export function buildCatalogue(extra: Record<string, AppSignature> = {}): AppCatalogue {
+/** One past the last application id (the classifier's pt_apps has 256 entries). */
+const APP_ID_END = 256
+
+/**
+ * Ids of the named applications. The classifier keeps a flow's application id across a
+ * reconfig and re-decides the flow's class from it, so an application keeps the id it had
+ * (`keep`, the previous catalogue's), and a new one takes an id no application held there
+ * if there is one: adding or removing an operator's application never turns a running
+ * flow of one application into another's.
+ */
+function allocateIds(
+  named: readonly string[],
+  keep: ReadonlyMap<string, number>,
+  warnings: string[],
+): Map<string, number> {
+  const ids = new Map<string, number>()
+  const taken = new Set<number>()
+  for (const name of named) {
+    const id = keep.get(name)
+    if (id === undefined || id < FIRST_NAMED_APP || id >= APP_ID_END || taken.has(id)) continue
+    ids.set(name, id)
+    taken.add(id)
+  }
+  const heldBefore = new Set(keep.values())
+  const free = (avoid: ReadonlySet<number>) => {
+    for (let id = FIRST_NAMED_APP; id < APP_ID_END; id++)
+      if (!taken.has(id) && !avoid.has(id)) return id
+    return undefined
+  }
+  for (const name of named) {
+    if (ids.has(name)) continue
+    const id = free(heldBefore) ?? free(new Set())
+    if (id === undefined) {
+      warnings.push(`application ${name}: no application id left (${APP_ID_END} at most)`)
+      continue
+    }
+    ids.set(name, id)
+    taken.add(id)
+  }
+  return ids
+}
+
+const byName = ([a]: [string, unknown], [b]: [string, unknown]) => a.localeCompare(b)
+
+/**
+ * The catalogue: builtin detectors, the default applications, then the operator's.
+ * `keep`: the ids of the previous catalogue (name -> id), kept where the name still is.
+ */
+export function buildCatalogue(
+  extra: Record<string, AppSignature> = {},
+  keep: ReadonlyMap<string, number> = new Map(),
+): AppCatalogue {
   const operator = operatorApplications(extra)
   const all: Record<string, AppSignature> = { ...DEFAULT_APPS, ...operator.apps }
   const warnings: string[] = [...operator.warnings]
@@ -97,21 +148,37 @@ export function buildCatalogue(extra: Record<string, AppSignature> = {}): AppCat
     ids.set(name, id)
     nameOf.set(id, name)
   }
+  const named = [
+    ...Object.entries(DEFAULT_APPS).sort(byName),
+    ...Object.entries(operator.apps).sort(byName),
+  ].filter(([, sig]) => sig.names?.length)
+  const allocated = allocateIds(
+    named.map(([name]) => name),
+    keep,
+    warnings,
+  )
   const names: AppCatalogue['names'] = []
-  let next = FIRST_NAMED_APP
-  for (const [name, sig] of Object.entries(all).sort(([a], [b]) => a.localeCompare(b))) {
-    if (!sig.names?.length) continue
-    if (next >= 256) {
-      warnings.push(`application ${name}: no application id left (256 at most)`)
-      continue
-    }
-    const suffixes = sig.names.map((n) => n.toLowerCase().replace(/\.$/, ''))
+  // A suffix names one application: the first to claim it (default ones before the
+  // operator's), so that which one a flow is never depends on the order of table writes.
+  const claimedBy = new Map<string, string>()
+  for (const [name, sig] of named) {
+    const id = allocated.get(name)
+    if (id === undefined) continue
+    const suffixes = (sig.names ?? []).map((n) => n.toLowerCase().replace(/\.$/, ''))
     const bad = suffixes.filter((n) => !isHostSuffix(n))
     if (bad.length) warnings.push(`application ${name}: ignoring invalid names ${bad.join(', ')}`)
-    ids.set(name, next)
-    nameOf.set(next, name)
-    names.push({ id: next, name, suffixes: suffixes.filter((n) => !bad.includes(n)) })
-    next++
+    const own: string[] = []
+    for (const suffix of suffixes) {
+      if (bad.includes(suffix) || own.includes(suffix)) continue
+      const owner = claimedBy.get(suffix)
+      if (owner === undefined) {
+        claimedBy.set(suffix, name)
+        own.push(suffix)
+      } else warnings.push(`application ${name}: ${suffix} is already ${owner}'s; ignored`)
+    }
+    ids.set(name, id)
+    nameOf.set(id, name)
+    names.push({ id, name, suffixes: own })
   }
   const resolve = (name: string, depth = 0): number[] | undefined => {
     const id = ids.get(name)

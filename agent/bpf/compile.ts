@@ -46,6 +46,8 @@ export interface ClassifierSpec {
   perPacket?: number[]
   /** The operator's applications (names and ports), beside the default catalogue. */
   applications?: Record<string, AppSignature>
+  /** Named application ids of the tables written before (name -> id), kept (apps.ts). */
+  appIds?: ReadonlyMap<string, number>
   rtpPorts?: [number, number]
   inspectPackets?: number
 }
@@ -137,7 +139,7 @@ function contains(outer: PrefixEntry, inner: PrefixEntry): boolean {
 
 export function compilePolicies(spec: ClassifierSpec): ClassifierTables {
   const warnings: string[] = []
-  const catalogue = buildCatalogue(spec.applications)
+  const catalogue = buildCatalogue(spec.applications, spec.appIds)
   warnings.push(...catalogue.warnings)
   const classMarkBase = spec.classMarkBase ?? DEFAULT_CLASS_MARK_BASE
   const policies = [...spec.policies].sort((a, b) => a.priority - b.priority)

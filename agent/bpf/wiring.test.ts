@@ -178,6 +178,20 @@ describe('ClassifierWiring', () => {
     expect(classifier.applied.at(-1)?.names.some((n) => n.suffix === 'backup.example')).toBe(false)
   })
 
+  it('an application keeps its id when another one is added (running flows keep their app)', async () => {
+    const { classifier, wiring } = setup()
+    await wiring.start()
+    const app = (name: string) => ({ name, names: [`${name}.example`], ports: [] })
+    const idOf = (name: string) =>
+      [...(classifier.applied.at(-1)?.appNames ?? [])].find(([, n]) => n === name)?.[0]
+    await wiring.reconfig({ policies: [voice], applications: [app('backup')] })
+    const backupId = idOf('backup')
+    // "aaa" sorts first: numbered afresh, it would take backup's id.
+    await wiring.reconfig({ policies: [voice], applications: [app('aaa'), app('backup')] })
+    expect(idOf('backup')).toBe(backupId)
+    expect(idOf('aaa')).not.toBe(backupId)
+  })
+
   it('other attach errors propagate', async () => {
     const { wiring } = setup(new Error('boom'))
     await expect(wiring.start()).rejects.toThrow('boom')

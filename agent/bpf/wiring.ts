@@ -24,7 +24,7 @@ import type { Engine } from '../engine/engine'
 import { MESH_DEFAULTS } from '../engine/mesh-plan'
 import type { Logger } from '../logger'
 import type { Routing, RuleSpec } from '../routing/types'
-import { type AppSignature, signaturesOf } from './apps'
+import { type AppSignature, FIRST_NAMED_APP, signaturesOf } from './apps'
 import {
   type ClassifierPolicy,
   type ClassifierTables,
@@ -83,6 +83,8 @@ export class ClassifierWiring {
   #policies: ClassifierPolicy[] | undefined
   /** The org's own applications of the last reconfig, compiled with the policies. */
   #applications: Record<string, AppSignature> = {}
+  /** Named application ids last written: an application keeps its id (apps.ts). */
+  #appIds = new Map<string, number>()
   /** ECMP buckets of load-balance classes (ecmp.ts); written with the policies. */
   #balance: { marks: Record<number, number[]>; perPacket: number[] } = { marks: {}, perPacket: [] }
   /** Table writes never interleave (a reconfig and an ECMP change may race). */
@@ -198,6 +200,7 @@ export class ClassifierWiring {
       const tables = compilePolicies({
         policies: this.#policies ?? [],
         applications: this.#applications,
+        appIds: this.#appIds,
         classMarkBase: this.#markBase,
         lbMarks: this.#balance.marks,
         perPacket: this.#balance.perPacket,
@@ -207,7 +210,13 @@ export class ClassifierWiring {
         this.#warned.add(w)
         this.#log.warn({}, `classifier: ${w}`)
       }
-      return this.#c.apply(tables)
+      const applied = await this.#c.apply(tables)
+      this.#appIds = new Map(
+        [...tables.appNames]
+          .filter(([id]) => id >= FIRST_NAMED_APP)
+          .map(([id, name]) => [name, id]),
+      )
+      return applied
     }
     const next = this.#writes.then(run, run)
     this.#writes = next.catch(() => {})
