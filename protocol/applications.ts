@@ -52,9 +52,7 @@ const HOST_SUFFIX = new RegExp(`^${LABEL}(\\.${LABEL})*$`)
 
 /** A DNS name (lowercase, no trailing dot) the classifier can hold as a suffix. */
 export const isHostSuffix = (name: string): boolean =>
-  name.length <= MAX_HOST_SUFFIX_LENGTH &&
-  HOST_SUFFIX.test(name) &&
-  name.split('.').every((label) => label.length <= 63)
+  name.length <= MAX_HOST_SUFFIX_LENGTH && HOST_SUFFIX.test(name)
 
 /**
  * An SNI / Host name suffix, label-aligned: `example.com` matches `example.com` and
