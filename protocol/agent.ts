@@ -7,6 +7,7 @@
  * site.
  */
 import { z } from 'zod'
+import { desiredApplicationSchema, MAX_ORG_APPLICATIONS } from './applications'
 import { endpointSchema } from './endpoint'
 import { policyActionSchema, policyMatchSchema } from './policy'
 
@@ -134,6 +135,12 @@ export const desiredStateSchema = z.object({
   }),
   peers: z.array(desiredPeerSchema),
   policies: z.array(desiredPolicySchema),
+  /**
+   * The org's own applications (name suffixes and ports) that policies may name beside the
+   * builtin and default ones (applications.ts). Additive: absent in older documents, and
+   * older agents ignore it (a policy naming one then matches nothing there).
+   */
+  applications: z.array(desiredApplicationSchema).max(MAX_ORG_APPLICATIONS).default([]),
   probes: probeSettingsSchema,
   failover: failoverSettingsSchema,
   heartbeatIntervalSeconds: z.number().int().min(1),

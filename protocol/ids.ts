@@ -18,6 +18,7 @@ export const ID_PREFIX = {
   site: 'site',
   uplink: 'upl',
   policy: 'pol',
+  application: 'app',
   audit: 'aud',
   agent: 'agt',
   enrollment: 'enr',

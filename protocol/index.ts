@@ -1,4 +1,5 @@
 export * from './agent'
+export * from './applications'
 export * from './ids'
 export * from './net'
 export * from './optimizer'

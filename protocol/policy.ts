@@ -4,6 +4,7 @@
  * each policy's traffic class accordingly.
  */
 import { z } from 'zod'
+import { applicationNameSchema } from './applications'
 import { normaliseCidr } from './net'
 
 export const cidrSchema = z
@@ -37,10 +38,8 @@ export const labelsSchema = z
   .refine((labels) => Object.keys(labels).length <= 64, 'at most 64 labels')
 
 export const policyMatchSchema = z.strictObject({
-  applications: z
-    .array(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'application names are lowercase'))
-    .max(64)
-    .optional(),
+  /** Builtin, default-catalogue or org-defined applications (applications.ts); any one matches. */
+  applications: z.array(applicationNameSchema).max(64).optional(),
   protocols: z
     .array(z.enum(['tcp', 'udp', 'icmp', 'any']))
     .max(4)

@@ -22,6 +22,7 @@ import { metricsHandler } from './observability/metrics-route'
 import { agentRoutes } from './routes/agent'
 import { agentsRoutes } from './routes/agents'
 import { alertsRoutes } from './routes/alerts'
+import { applicationsRoutes } from './routes/applications'
 import { docsRoutes } from './routes/docs'
 import { healthRoutes } from './routes/health'
 import { orgsRoutes } from './routes/orgs'
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps) {
   sitesRoutes(app)
   uplinksRoutes(app)
   policiesRoutes(app)
+  applicationsRoutes(app)
   agentsRoutes(app)
   telemetryRoutes(app)
   alertsRoutes(app)

@@ -3,6 +3,7 @@
  * typo is a clear message, not a misbehaving server. README.md lists every variable.
  */
 import { z } from 'zod'
+import { MAX_ORG_APPLICATIONS } from '../protocol/applications'
 import { MAX_EVENTS_PER_BATCH } from '../protocol/batch-limits'
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from './http/rate-limiter'
 import { DEFAULT_QUOTAS, type Quotas } from './services/quotas'
@@ -25,6 +26,13 @@ export const limitsConfigSchema = z.object({
   PATRONUS_RATE_LIMIT_AGENT: count(DEFAULT_RATE_LIMITS.agent, 0),
   PATRONUS_QUOTA_SITES: count(DEFAULT_QUOTAS.sites),
   PATRONUS_QUOTA_WEBHOOKS: count(DEFAULT_QUOTAS.webhooks),
+  /** Never above what one agent's classifier holds (protocol/applications.ts). */
+  PATRONUS_QUOTA_APPLICATIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_ORG_APPLICATIONS)
+    .default(DEFAULT_QUOTAS.applications),
   /** At least one full agent batch, or a batch could never be accepted. */
   PATRONUS_QUOTA_EVENTS_PER_MINUTE: count(DEFAULT_QUOTAS.eventsPerMinute, MAX_EVENTS_PER_BATCH),
   PATRONUS_RETENTION_EVENTS_DAYS: count(DEFAULT_RETENTION.eventsDays),
@@ -112,6 +120,7 @@ export const rateLimitsOf = (c: LimitsConfig): RateLimitConfig => ({
 export const quotasOf = (c: LimitsConfig): Quotas => ({
   sites: c.PATRONUS_QUOTA_SITES,
   webhooks: c.PATRONUS_QUOTA_WEBHOOKS,
+  applications: c.PATRONUS_QUOTA_APPLICATIONS,
   eventsPerMinute: c.PATRONUS_QUOTA_EVENTS_PER_MINUTE,
 })
 

@@ -1,7 +1,8 @@
 /**
  * The policy compiler: from the site's policies to the classifier's tables. Each policy is
  * one bit (priority order, lower number first, as agent/decision/classes.ts numbers
- * classes); every match dimension becomes a table of "which policies admit this value",
+ * classes), or a few adjacent bits when it names operator applications with ports
+ * (app-match.ts); every match dimension becomes a table of "which policies admit this value",
  * plus a wildcard mask for the policies that do not constrain it. The classifier ANDs the
  * dimensions and takes the lowest bit. Pure: no I/O, so it is unit tested directly.
  */
@@ -9,7 +10,8 @@
 import { type Cidr, parseCidr } from '../../protocol/net'
 import type { PolicyAction, PolicyMatch } from '../../protocol/policy'
 import { MARKS } from '../plan/numbers'
-import { type AppSignature, BUILTIN_APPS, buildCatalogue } from './apps'
+import { expandApplications } from './app-match'
+import { type AppSignature, BUILTIN_APPS, buildCatalogue, operatorApplications } from './apps'
 import { LB_BUCKETS, MAX_APPS, MAX_CLASSES, MAX_POLICIES, MAX_PORT_RULES, NO_DSCP } from './layout'
 
 export interface ClassifierPolicy {
@@ -43,7 +45,10 @@ export interface ClassifierSpec {
   lbMarks?: Record<number, number[]>
   /** Class ids balanced per packet rather than per flow. */
   perPacket?: number[]
+  /** The operator's applications (names and ports), beside the default catalogue. */
   applications?: Record<string, AppSignature>
+  /** Named application ids of the tables written before (name -> id), kept (apps.ts). */
+  appIds?: ReadonlyMap<string, number>
   rtpPorts?: [number, number]
   inspectPackets?: number
 }
@@ -136,13 +141,26 @@ function contains(outer: PrefixEntry, inner: PrefixEntry): boolean {
 
 export function compilePolicies(spec: ClassifierSpec): ClassifierTables {
   const warnings: string[] = []
-  const catalogue = buildCatalogue(spec.applications)
+  const catalogue = buildCatalogue(spec.applications, spec.appIds)
   warnings.push(...catalogue.warnings)
   const classMarkBase = spec.classMarkBase ?? DEFAULT_CLASS_MARK_BASE
-  let policies = [...spec.policies].sort((a, b) => a.priority - b.priority)
-  if (policies.length > MAX_POLICIES) {
-    warnings.push(`${policies.length} policies: only the first ${MAX_POLICIES} are classified`)
-    policies = policies.slice(0, MAX_POLICIES)
+  const policies = [...spec.policies].sort((a, b) => a.priority - b.priority)
+  // One bit per match alternative (app-match.ts: an application's ports are an alternative
+  // to its names); a policy's alternatives share its class, by default its rank.
+  const operatorApps = operatorApplications(spec.applications ?? {}).apps
+  let rows = policies.flatMap((policy, rank) => {
+    const alternatives = expandApplications(policy.match, operatorApps)
+    if (!alternatives.length)
+      warnings.push(
+        `policy ${policy.id}: its applications' ports never meet its own protocols or ports; it matches nothing`,
+      )
+    return alternatives.map((match) => ({ policy, rank, match }))
+  })
+  if (rows.length > MAX_POLICIES) {
+    warnings.push(
+      `${rows.length} policy matches (an application's ports count apart): only the first ${MAX_POLICIES} are classified`,
+    )
+    rows = rows.slice(0, MAX_POLICIES)
   }
   const bit = (i: number) => 1n << BigInt(i)
   let portWild = 0n
@@ -160,10 +178,9 @@ export function compilePolicies(spec: ClassifierSpec): ClassifierTables {
   const tlsOrHttp = new Set<number>([BUILTIN_APPS.tls, BUILTIN_APPS.http])
   let tlsHttpBits = 0n
 
-  policies.forEach((p, i) => {
+  rows.forEach(({ policy: p, rank, match: m }, i) => {
     const b = bit(i)
-    const m = p.match
-    const cls = spec.classOf?.[p.id] ?? i
+    const cls = spec.classOf?.[p.id] ?? rank
     if (cls < 0 || cls >= MAX_CLASSES) {
       warnings.push(`policy ${p.id}: class ${cls} is outside 0-${MAX_CLASSES - 1}, not marked`)
       policyClass.push(0xffff)

@@ -144,6 +144,48 @@ describe('ClassifierWiring', () => {
     ])
   })
 
+  it("compiles the desired state's own applications: names in the name table, ports as rules", async () => {
+    const { classifier, wiring } = setup()
+    await wiring.start()
+    const backupPolicy = policy('pol_bk', 'backup', 1, { applications: ['backup'] })
+    await wiring.reconfig({
+      policies: [backupPolicy, voice],
+      applications: [
+        {
+          name: 'backup',
+          names: ['backup.example'],
+          ports: [{ protocol: 'tcp', ports: '9102' }],
+        },
+      ],
+    })
+    const t = classifier.applied.at(-1)
+    const id = [...(t?.appNames ?? [])].find(([, name]) => name === 'backup')?.[0]
+    expect(id).toBeDefined()
+    expect(t?.names).toContainEqual({ suffix: 'backup.example', app: id })
+    expect(t?.warnings).toEqual([])
+    // backup: its names (bit 0) and its port (bit 1), both class 0; voice class 1.
+    expect(t?.policyClass).toEqual([0, 0, 1])
+    expect(t?.apps[id ?? 0]).toBe(0b001n | t!.appWild)
+    expect(t?.ports).toEqual([{ lo: 9102, hi: 9102, mask: 0b010n }])
+    // The application goes away with the next document that no longer has it.
+    await wiring.reconfig({ policies: [voice] })
+    expect(classifier.applied.at(-1)?.names.some((n) => n.suffix === 'backup.example')).toBe(false)
+  })
+
+  it('an application keeps its id when another one is added (running flows keep their app)', async () => {
+    const { classifier, wiring } = setup()
+    await wiring.start()
+    const app = (name: string) => ({ name, names: [`${name}.example`], ports: [] })
+    const idOf = (name: string) =>
+      [...(classifier.applied.at(-1)?.appNames ?? [])].find(([, n]) => n === name)?.[0]
+    await wiring.reconfig({ policies: [voice], applications: [app('backup')] })
+    const backupId = idOf('backup')
+    // "aaa" sorts first: numbered afresh, it would take backup's id.
+    await wiring.reconfig({ policies: [voice], applications: [app('aaa'), app('backup')] })
+    expect(idOf('backup')).toBe(backupId)
+    expect(idOf('aaa')).not.toBe(backupId)
+  })
+
   it('other attach errors propagate', async () => {
     const { wiring } = setup(new Error('boom'))
     await expect(wiring.start()).rejects.toThrow('boom')

@@ -24,6 +24,7 @@ import type { Logger } from '../logger'
 import { MESH_DEFAULTS } from '../plan/mesh-plan'
 import { PRIORITIES } from '../plan/numbers'
 import type { Routing, RuleSpec } from '../routing/types'
+import { type AppSignature, FIRST_NAMED_APP, signaturesOf } from './apps'
 import {
   type ClassifierPolicy,
   type ClassifierTables,
@@ -79,6 +80,10 @@ export class ClassifierWiring {
   readonly #warned = new Set<string>()
   /** The policies of the last reconfig, kept so that an ECMP change can rewrite the tables. */
   #policies: ClassifierPolicy[] | undefined
+  /** The org's own applications of the last reconfig, compiled with the policies. */
+  #applications: Record<string, AppSignature> = {}
+  /** Named application ids last written: an application keeps its id (apps.ts). */
+  #appIds = new Map<string, number>()
   /** ECMP buckets of load-balance classes (ecmp.ts); written with the policies. */
   #balance: { marks: Record<number, number[]>; perPacket: number[] } = { marks: {}, perPacket: [] }
   /** Table writes never interleave (a reconfig and an ECMP change may race). */
@@ -143,8 +148,11 @@ export class ClassifierWiring {
   }
 
   /** Writes the policies' tables (no reload) and the class fwmark rules. */
-  async reconfig(desired: Pick<DesiredState, 'policies'>): Promise<void> {
+  async reconfig(
+    desired: Pick<DesiredState, 'policies'> & Partial<Pick<DesiredState, 'applications'>>,
+  ): Promise<void> {
     if (this.#state !== 'attached') return
+    this.#applications = signaturesOf(desired.applications ?? [])
     const policies: ClassifierPolicy[] = [...desired.policies]
       .sort((a, b) => a.priority - b.priority)
       .map((p) => ({
@@ -190,6 +198,8 @@ export class ClassifierWiring {
     const run = async () => {
       const tables = compilePolicies({
         policies: this.#policies ?? [],
+        applications: this.#applications,
+        appIds: this.#appIds,
         classMarkBase: this.#markBase,
         lbMarks: this.#balance.marks,
         perPacket: this.#balance.perPacket,
@@ -199,7 +209,13 @@ export class ClassifierWiring {
         this.#warned.add(w)
         this.#log.warn({}, `classifier: ${w}`)
       }
-      return this.#c.apply(tables)
+      const applied = await this.#c.apply(tables)
+      this.#appIds = new Map(
+        [...tables.appNames]
+          .filter(([id]) => id >= FIRST_NAMED_APP)
+          .map(([id, name]) => [name, id]),
+      )
+      return applied
     }
     const next = this.#writes.then(run, run)
     this.#writes = next.catch(() => {})

@@ -67,6 +67,7 @@ function desired(withQos = true): DesiredState {
         },
       },
     ],
+    applications: [],
     probes: { bfdIntervalMs: 100, bfdMultiplier: 3, probeIntervalMs: 100 },
     failover: { holdDownMs: 0, failbackAfterMs: 0, hysteresisPct: 0 },
     heartbeatIntervalSeconds: 30,

@@ -51,6 +51,7 @@ function state(site: number, slotsBySite: number[][]): DesiredState {
         uplinks: uplinks(other, slots),
       })),
     policies: [],
+    applications: [],
     probes: { bfdIntervalMs: 50, bfdMultiplier: 3, probeIntervalMs: 50 },
     failover: { holdDownMs: 0, failbackAfterMs: 0, hysteresisPct: 0 },
     heartbeatIntervalSeconds: 30,

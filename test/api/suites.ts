@@ -3,6 +3,7 @@
 import type { ApiTarget } from './harness'
 import { agentsSuite } from './suite-agents'
 import { alertingSuite } from './suite-alerting'
+import { applicationsSuite } from './suite-applications'
 import { authSuite } from './suite-auth'
 import { modelsSuite } from './suite-models'
 import { protocolSuite } from './suite-protocol'
@@ -15,6 +16,7 @@ export function apiSuites(target: () => ApiTarget) {
   authSuite(target)
   sitesSuite(target)
   uplinksPoliciesSuite(target)
+  applicationsSuite(target)
   agentsSuite(target)
   telemetrySuite(target)
   trafficSuite(target)

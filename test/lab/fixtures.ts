@@ -78,6 +78,7 @@ export function desiredStateFor(
         uplinks: uplinksOf(lab, other.site),
       })),
     policies: [],
+    applications: [],
     probes: { bfdIntervalMs: 50, bfdMultiplier: 3, probeIntervalMs: 50 },
     failover: { holdDownMs: 1000, failbackAfterMs: 5000, hysteresisPct: 10 },
     heartbeatIntervalSeconds: 30,

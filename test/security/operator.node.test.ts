@@ -1,7 +1,7 @@
 /**
  * Actor: an org operator (docs/security.md, finding 5). A token's requests are limited per token
- * (429 with Retry-After; other tokens keep theirs), and an org's sites and webhook
- * endpoints are capped by quotas (409 `quota-exceeded` naming the limit and its variable).
+ * (429 with Retry-After; other tokens keep theirs), and an org's sites, webhook endpoints
+ * and applications are capped by quotas (409 `quota-exceeded` naming the limit and its variable).
  * Node checks: small limits, an injected limiter clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -15,7 +15,7 @@ describe('security: operator (rate limits, quotas)', () => {
   beforeAll(async () => {
     t = await startLimitedTarget({
       limits: { token: TOKEN_LIMIT },
-      quotas: { sites: 3, webhooks: 2 },
+      quotas: { sites: 3, webhooks: 2, applications: 2 },
     })
   })
   afterAll(() => t.node.close())
@@ -78,5 +78,24 @@ describe('security: operator (rate limits, quotas)', () => {
     expectProblem(over, 409, 'quota-exceeded')
     expect(over.body).toMatchObject({ quota: 'webhooks', limit: 2 })
     expect(over.body.detail).toContain('PATRONUS_QUOTA_WEBHOOKS')
+  })
+
+  it('an org holds at most PATRONUS_QUOTA_APPLICATIONS applications (409 quota-exceeded)', async () => {
+    const { operator } = await newOrg(t.from('192.0.2.13'))
+    const app = (i: number) =>
+      operator.post('/v1/applications', { name: `app${i}`, names: [`app${i}.example`] })
+    for (let i = 0; i < 2; i++) expect((await app(i)).status).toBe(201)
+    const over = await app(2)
+    expectProblem(over, 409, 'quota-exceeded')
+    expect(over.body).toMatchObject({ quota: 'applications', limit: 2 })
+    expect(over.body.detail).toContain('PATRONUS_QUOTA_APPLICATIONS')
+    expect((await operator.get('/v1/applications')).body.items).toHaveLength(2)
+    // Another org has its own quota; a deleted application frees a slot.
+    const other = await newOrg(t.from('192.0.2.13'))
+    expect(
+      (await other.operator.post('/v1/applications', { name: 'x', names: ['x.example'] })).status,
+    ).toBe(201)
+    expect((await operator.delete('/v1/applications/app0')).status).toBe(204)
+    expect((await app(2)).status).toBe(201)
   })
 })

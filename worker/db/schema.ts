@@ -14,6 +14,7 @@ import {
   text,
   uniqueIndex,
 } from 'drizzle-orm/sqlite-core'
+import type { ApplicationPort } from '../../protocol/applications'
 
 export const orgs = sqliteTable('orgs', {
   id: text('id').primaryKey(),
@@ -151,6 +152,32 @@ export const policies = sqliteTable(
   (t) => [
     uniqueIndex('policies_org_priority_uq').on(t.orgId, t.priority),
     uniqueIndex('policies_org_name_uq').on(t.orgId, t.name),
+  ],
+)
+
+/**
+ * An org's own applications (protocol/applications.ts): what policies may name beside the
+ * builtin and default ones. `name` is the key operators and policies use.
+ */
+export const applications = sqliteTable(
+  'applications',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id),
+    name: text('name').notNull(),
+    /** [{protocol: 'tcp' | 'udp', ports: '443' | '8000-8100'}] */
+    ports: text('ports', { mode: 'json' }).$type<ApplicationPort[]>().notNull(),
+    /** SNI / Host name suffixes, lowercase. */
+    names: text('names', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    version: integer('version').notNull().default(1),
+  },
+  (t) => [
+    uniqueIndex('applications_org_name_uq').on(t.orgId, t.name),
+    index('applications_org_id_idx').on(t.orgId, t.id),
   ],
 )
 

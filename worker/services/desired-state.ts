@@ -14,6 +14,7 @@ import { agents, orgs, policies, sites, uplinks } from '../db/schema'
 import { notFound } from '../errors'
 import type { AgentRow } from './agent-auth'
 import { AGENT_SETTINGS } from './agent-settings'
+import { desiredApplications } from './applications'
 
 type UplinkRow = typeof uplinks.$inferSelect
 
@@ -65,7 +66,7 @@ export async function buildDesiredState(
   )
   const activeAgent = and(eq(agents.siteId, sites.id), isNull(agents.revokedAt))
 
-  const [ownUplinks, peerRows, peerUplinks, orgPolicies] = await Promise.all([
+  const [ownUplinks, peerRows, peerUplinks, orgPolicies, orgApplications] = await Promise.all([
     db.select().from(uplinks).where(eq(uplinks.siteId, site.id)).orderBy(asc(uplinks.slot)),
     db
       .select({ site: sites, agentId: agents.id, key: agents.wireguardPublicKey })
@@ -85,6 +86,7 @@ export async function buildDesiredState(
       .from(policies)
       .where(eq(policies.orgId, site.orgId))
       .orderBy(asc(policies.priority)),
+    desiredApplications(db, site.orgId),
   ])
 
   const uplinksBySite = new Map<string, DesiredUplink[]>()
@@ -132,6 +134,7 @@ export async function buildDesiredState(
         match: p.match as PolicyMatch,
         action: p.action as PolicyAction,
       })),
+    applications: orgApplications,
     probes: AGENT_SETTINGS.probes,
     failover: AGENT_SETTINGS.failover,
     heartbeatIntervalSeconds: AGENT_SETTINGS.heartbeatIntervalSeconds,

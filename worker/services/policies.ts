@@ -10,6 +10,7 @@ import type { DbOrTx } from '../db/client'
 import { isUniqueViolation } from '../db/errors'
 import { policies } from '../db/schema'
 import { conflict, notFound } from '../errors'
+import { assertApplicationsDefined } from './applications'
 import { recordAudit } from './audit'
 import { type Actor, announce, type ServiceContext } from './context'
 import { decodeCursor, type PageRequest, toPage } from './pagination'
@@ -79,6 +80,7 @@ export async function createPolicy(ctx: ServiceContext, actor: Actor, input: Pol
   try {
     const { policy, bumped } = await ctx.db.transaction(async (tx) => {
       await assertUnique(tx, actor.orgId, input)
+      await assertApplicationsDefined(tx, actor.orgId, input.match)
       const [row] = await tx
         .insert(policies)
         .values({ id, orgId: actor.orgId, ...input, createdAt: now, updatedAt: now })
@@ -125,6 +127,7 @@ export async function updatePolicy(
       const current = await findPolicyRow(tx, actor.orgId, policyId)
       assertVersion(ifMatch, current.version, `policy ${policyId}`)
       await assertUnique(tx, actor.orgId, patch, policyId)
+      await assertApplicationsDefined(tx, actor.orgId, patch.match)
       const [row] = await tx
         .update(policies)
         .set({ ...patch, updatedAt: now, version: current.version + 1 })

@@ -24,6 +24,7 @@ describe('protocol compatibility', () => {
   it('cuts a v2 document to what the v1 schema accepts, keeping what v1 knew', () => {
     const state = desiredState(4, {
       model: { id: 'm1', sha256: 'a'.repeat(64) },
+      applications: [{ name: 'backup', names: ['backup.example'], ports: [] }],
       policies: [
         {
           id: 'pol_1',
@@ -52,6 +53,7 @@ describe('protocol compatibility', () => {
       action: { preference: 'load-balance', sla: { maxLossPct: 1 }, fec: true },
     })
     expect(v1).not.toHaveProperty('model')
+    expect(v1).not.toHaveProperty('applications')
     expect(v1.protocolVersion).toBe(1)
     // The current version gets the document as built.
     expect(desiredStateFor(state, PROTOCOL_VERSION)).toBe(state)

@@ -1,17 +1,19 @@
 /**
- * Per-org quotas (docs/security.md, finding 5): how many sites and webhook endpoints an org may
- * hold, and how many events per minute its agents and operators may add. Each check runs
+ * Per-org quotas (docs/security.md, finding 5): how many sites, webhook endpoints and applications
+ * an org may hold, and how many events per minute its agents and operators may add. Each check runs
  * inside the write transaction that would cross the limit, so concurrent requests cannot
  * both slip under it (the database has one writer). The count queries ride on indexes that
- * start with org_id (sites_org_id_idx, webhook_endpoints_org_idx, events_org_idx).
+ * start with org_id (sites_org_id_idx, webhook_endpoints_org_idx, events_org_idx,
+ * applications_org_id_idx).
  *
  * Holding too many objects is a 409 `quota-exceeded` (retrying does not help until one is
  * deleted); too many events is a 429 `event-quota-exceeded` with Retry-After (it passes).
  */
 import { and, count, eq, gte } from 'drizzle-orm'
+import { MAX_ORG_APPLICATIONS } from '../../protocol/applications'
 import { ID_PREFIX, idFloor, idTime } from '../../protocol/ids'
 import type { DbOrTx } from '../db/client'
-import { events, sites, webhookEndpoints } from '../db/schema'
+import { applications, events, sites, webhookEndpoints } from '../db/schema'
 import { ProblemError } from '../errors'
 
 export interface Quotas {
@@ -21,9 +23,19 @@ export interface Quotas {
   webhooks: number
   /** Events per org in any 60 s, from agents and operators (PATRONUS_QUOTA_EVENTS_PER_MINUTE). */
   eventsPerMinute: number
+  /**
+   * Applications per org (PATRONUS_QUOTA_APPLICATIONS); at most MAX_ORG_APPLICATIONS, what
+   * one agent's classifier tables always hold.
+   */
+  applications: number
 }
 
-export const DEFAULT_QUOTAS: Quotas = { sites: 1000, webhooks: 100, eventsPerMinute: 6000 }
+export const DEFAULT_QUOTAS: Quotas = {
+  sites: 1000,
+  webhooks: 100,
+  eventsPerMinute: 6000,
+  applications: MAX_ORG_APPLICATIONS,
+}
 
 const WINDOW_MS = 60_000
 
@@ -48,6 +60,24 @@ export async function assertWebhookQuota(tx: DbOrTx, orgId: string, quotas: Quot
       'quota-exceeded',
       `the org holds ${row?.n} webhook endpoints, its quota is ${quotas.webhooks} (PATRONUS_QUOTA_WEBHOOKS); delete one first`,
       { quota: 'webhooks', limit: quotas.webhooks },
+    )
+  }
+}
+
+export async function assertApplicationQuota(
+  tx: DbOrTx,
+  orgId: string,
+  quotas: Quotas,
+): Promise<void> {
+  const [row] = await tx
+    .select({ n: count() })
+    .from(applications)
+    .where(eq(applications.orgId, orgId))
+  if ((row?.n ?? 0) >= quotas.applications) {
+    throw new ProblemError(
+      'quota-exceeded',
+      `the org holds ${row?.n} applications, its quota is ${quotas.applications} (PATRONUS_QUOTA_APPLICATIONS); delete one first`,
+      { quota: 'applications', limit: quotas.applications },
     )
   }
 }
