@@ -4,11 +4,11 @@ import { FakeClock } from '../clock/fake'
 import { silentLogger } from '../logger'
 import { MESH_DEFAULTS } from '../plan/mesh-plan'
 import { planSite } from '../plan/site-plan'
+import { memoryRouting } from '../routing/memory'
 import { desiredState, peer } from '../testing/fixtures'
 import { ControlPlaneRule } from './control-plane-rule'
 import { PathDecider } from './decide'
 import type { UplinkState } from './report'
-import { captureLogger, MemoryRouting } from './testing'
 
 const planOf = (desired: DesiredState) => planSite(desired, { interfacePrefix: 'pt', mode: 'lab' })
 const MESH = MESH_DEFAULTS.meshTable
@@ -43,7 +43,7 @@ function twoPaths(policies: DesiredState['policies'] = [policy(0)]): DesiredStat
 }
 
 function decider(logger = silentLogger()) {
-  const routing = new MemoryRouting()
+  const routing = memoryRouting({ links: ['pt0-0', 'pt1-0'] })
   const clock = new FakeClock()
   const d = new PathDecider({ clock, routing, interfacePrefix: 'pt', mode: 'lab', logger })
   const up = new Set(['site_b/0/0', 'site_b/1/0'])

@@ -47,7 +47,7 @@ describe('PathMonitor.close', () => {
   it('reports a routing failure while removing class routing, after trying the rest', async () => {
     const s = await twoSites()
     await s.run(3_000)
-    s.routing.failNext('deleteRule', 'netlink: operation not permitted')
+    s.routing.failNext('deleteRule', new Error('netlink: operation not permitted'))
     await expect(s.monitor.close()).rejects.toThrow(/operation not permitted/)
     expect(s.clockA.pending).toBe(0)
     expect(s.underlay.bfdBound).toEqual([B0])

@@ -254,7 +254,7 @@ describe('PathMonitor over an in-memory platform', () => {
         await routing.ensureRule(stale)
         await routing.ensureRule({ ...staleCp, to: '203.0.113.99/32', family: 4 })
         await routing.ensureRule(foreign)
-        await routing.replaceRoute({ table: VOICE_TABLE + 3, dst: '10.7.0.0/16', dev: 'pt9-9' })
+        await routing.replaceRoute({ table: VOICE_TABLE + 3, dst: '10.7.0.0/16', dev: 'pt1-0' })
       },
     })
     const rules = await s.routing.rules()

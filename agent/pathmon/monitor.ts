@@ -1,18 +1,3 @@
-/**
- * The path monitor: measures every path of the desired state and steers each traffic
- * class onto its best path. It composes three parts with one job each:
- * - PathMeasurement (measure.ts): BFD sessions, quality probes and tunnel liveness, giving
- *   the state of every path;
- * - PathDecider (decide.ts): the decision engine over those states, and its decisions
- *   applied as class routes and rules;
- * - PathReport (report.ts): the event queue, telemetry and uplink states for the daemon.
- * What stays here is when things happen. The decision engine is evaluated at once on every
- * BFD state change (the fast path: detection time + one netlink message per prefix is the
- * whole outage), on tunnel liveness changes, and on a timer at the probe interval
- * (quality-driven moves, failback). Evaluations never interleave: a request during one
- * runs once after it.
- */
-import type { DesiredState } from '../../protocol/agent'
 import type { AgentEvent, TelemetryBatch } from '../../protocol/telemetry'
 import type { Clock } from '../clock'
 import type { BatchScorer, ClassDecision } from '../decision'

@@ -1,6 +1,6 @@
 /**
- * In-memory platform for path monitor tests (no root, no sockets, no kernel): a routing
- * table set, an underlay that carries BFD and quality probes between uplink addresses and
+ * In-memory platform for path monitor tests (no root, no sockets, no kernel), beside the
+ * agent's MemoryRouting (agent/routing/memory.ts): an underlay that carries BFD and quality probes between uplink addresses and
  * can cut a link, a WireGuard backend that reports live tunnels, a clock wrapper that
  * counts outstanding sleeps, and a logger whose lines a test can read.
  */
@@ -8,90 +8,8 @@ import type { Clock } from '../clock'
 import { createLogger, type Logger } from '../logger'
 import type { BfdTransport, Remote } from '../probes/bfd'
 import { MemoryNetwork, type ProbeSocketFactory } from '../probes/quality'
-import type { AddressInfo, LinkInfo, RouteSpec, Routing, RuleSpec } from '../routing/types'
 import type { WireGuardBackend, WireGuardDeviceState } from '../tunnels/types'
 import type { OpenTransport } from './bfd-set'
-import { ruleKey } from './class-rules'
-
-type RoutingOp = 'replaceRoute' | 'deleteRoute' | 'ensureRule' | 'deleteRule'
-
-/**
- * Routes per table (one per destination, as the kernel's replace gives) and rules, with the
- * same idempotence as the rtnetlink implementation. `failNext(op)` makes the next call of
- * that operation throw, to test what callers do with a netlink error.
- */
-export class MemoryRouting implements Routing {
-  readonly #routes = new Map<number, Map<string, RouteSpec>>()
-  readonly #rules = new Map<string, RuleSpec>()
-  readonly #failing = new Map<RoutingOp, string>()
-  readonly #addresses: AddressInfo[] = []
-
-  /** The next call of `op` throws `message` (once). */
-  failNext(op: RoutingOp, message: string): void {
-    this.#failing.set(op, message)
-  }
-
-  /** Routes of a table as `dst dev`, sorted (for assertions). */
-  table(table: number): string[] {
-    return [...(this.#routes.get(table)?.values() ?? [])].map((r) => `${r.dst} ${r.dev}`).sort()
-  }
-
-  /** Every route of every table. */
-  get routeCount(): number {
-    return [...this.#routes.values()].reduce((n, t) => n + t.size, 0)
-  }
-
-  async links(): Promise<LinkInfo[]> {
-    return []
-  }
-  async link(): Promise<LinkInfo | undefined> {
-    return undefined
-  }
-  async createLink(): Promise<void> {}
-  async deleteLink(): Promise<void> {}
-  async setLink(): Promise<void> {}
-  async addresses(dev?: string): Promise<AddressInfo[]> {
-    return this.#addresses.filter((a) => dev === undefined || a.dev === dev)
-  }
-  async ensureAddress(dev: string, cidr: string): Promise<void> {
-    if (!this.#addresses.some((a) => a.dev === dev && a.cidr === cidr))
-      this.#addresses.push({ dev, cidr })
-  }
-  async removeAddress(): Promise<void> {}
-
-  async routes(table: number): Promise<RouteSpec[]> {
-    return [...(this.#routes.get(table)?.values() ?? [])].map((r) => ({ ...r }))
-  }
-  async replaceRoute(route: RouteSpec): Promise<void> {
-    this.#maybeFail('replaceRoute')
-    const t = this.#routes.get(route.table) ?? new Map<string, RouteSpec>()
-    t.set(route.dst, { ...route })
-    this.#routes.set(route.table, t)
-  }
-  async deleteRoute(route: RouteSpec): Promise<void> {
-    this.#maybeFail('deleteRoute')
-    this.#routes.get(route.table)?.delete(route.dst)
-  }
-  async rules(): Promise<RuleSpec[]> {
-    return [...this.#rules.values()].map((r) => ({ ...r }))
-  }
-  async ensureRule(rule: RuleSpec): Promise<void> {
-    this.#maybeFail('ensureRule')
-    this.#rules.set(ruleKey(rule), { ...rule })
-  }
-  async deleteRule(rule: RuleSpec): Promise<void> {
-    this.#maybeFail('deleteRule')
-    this.#rules.delete(ruleKey(rule))
-  }
-  close(): void {}
-
-  #maybeFail(op: RoutingOp): void {
-    const message = this.#failing.get(op)
-    if (message === undefined) return
-    this.#failing.delete(op)
-    throw new Error(message)
-  }
-}
 
 /**
  * The WAN between uplink addresses, for BFD (`openBfd`) and the quality probes

@@ -9,16 +9,11 @@ import { FakeClock, settle } from '../clock/fake'
 import { silentLogger } from '../logger'
 import { MESH_DEFAULTS } from '../plan/mesh-plan'
 import { planSite } from '../plan/site-plan'
+import { type MemoryRouting, memoryRouting } from '../routing/memory'
 import { desiredState, peer } from '../testing/fixtures'
 import { generateKeyPair } from '../tunnels/keys'
 import { PathMonitor, type PathMonitorOptions } from './monitor'
-import {
-  captureLogger,
-  countingClock,
-  FakeWireGuard,
-  MemoryRouting,
-  MemoryUnderlay,
-} from './testing'
+import { captureLogger, countingClock, FakeWireGuard, MemoryUnderlay } from './testing'
 
 export const A0 = '192.0.2.1'
 export const A1 = '192.0.2.5'
@@ -116,14 +111,14 @@ export async function twoSites(o: SiteOptions = {}) {
   const peerMonitor = new PathMonitor({
     ...common,
     clock,
-    routing: new MemoryRouting(),
+    routing: memoryRouting({ links: ['pt0-0', 'pt0-1'] }),
     backend: wgB,
     privateKey: keyB.privateKey,
     logger: silentLogger(),
   })
   open.push(peerMonitor)
   const clockA = countingClock(clock)
-  const routing = new MemoryRouting()
+  const routing = memoryRouting({ links: ['pt0-0', 'pt1-0'] })
   const { logger, lines } = captureLogger()
   const monitor = new PathMonitor({
     ...common,

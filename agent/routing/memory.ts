@@ -14,6 +14,8 @@ import type { AddressInfo, LinkInfo, RouteSpec, Routing, RuleSpec } from './type
 export interface MemoryRouting extends Routing {
   /** The whole state as sorted lines: links, addresses, routes, rules. */
   dump(): string
+  /** Routes of one table as `dst dev`, sorted (for short assertions). */
+  table(table: number): string[]
   /** Every mutating call in order (`replace-route ...`), for tests of ordering. */
   readonly calls: string[]
   /** Next call to `method` throws `error` (once). */
@@ -175,6 +177,12 @@ export function memoryRouting(
       rules.delete(`${ruleFamily(rule)} ${ruleText(rule)}`)
     },
     close() {},
+    table(table) {
+      return [...routes.values()]
+        .filter((r) => r.table === table)
+        .map((r) => `${r.dst} ${r.dev}`)
+        .sort()
+    },
     dump() {
       const lines = [
         ...[...links.values()].map(
