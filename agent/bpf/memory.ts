@@ -51,7 +51,9 @@ export function memoryClassifier(ifname = 'lan0'): MemoryClassifier {
       if (!tables) return `classifier ${ifname} attached (no tables)`
       const lines = [`classifier ${ifname} attached`]
       tables.classes.forEach((c, k) => {
-        const policy = tables?.classPolicy.get(k) ?? '-'
+        // Every slot exists in the map; only the policies' classes say something.
+        const policy = tables?.classPolicy.get(k)
+        if (policy === undefined) return
         lines.push(`  class ${k} mark 0x${c.mark.toString(16)} policy ${policy} lb ${c.lbMode}`)
       })
       for (const n of [...tables.names].sort((a, b) => a.suffix.localeCompare(b.suffix)))

@@ -1,7 +1,8 @@
 /**
  * The whole pipeline without root, in the style of Tailscale's router tests: drive it
- * through sequences of desired states and compare the host's state (routes, rules,
- * WireGuard devices, classifier tables, sysctls) after each step.
+ * (mesh stages, the real path monitor, classifier, data plane, optimizer, over the memory
+ * fakes and a fake clock) through sequences of desired states and compare the host's state
+ * (routes, rules, WireGuard devices, classifier tables, sysctls) after each step.
  */
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -146,6 +147,9 @@ describe('the site pipeline over memory fakes', () => {
     expect(changed).toContain('route table 7700 10.2.0.0/16 dev pto0')
     expect(changed).toContain('rule 959: fwmark 0x7300 lookup 7700')
     expect(changed).toContain('rule 1032: fwmark 0x7301 lookup 7301')
+    // The path monitor's match rule for voice (web has applications only: by mark).
+    expect(changed).toContain('rule 1040: ipproto 17 dport 5004-5004 lookup 7300')
+    expect(lines(changed, /^rule 1041:/)).toEqual([])
     expect(changed).toMatch(/class 0 mark 0x7300 policy pol_voice/)
     expect(changed).toMatch(/class 1 mark 0x7301 policy pol_web/)
     expect(changed).toMatch(/name zoom\.us app zoom/)

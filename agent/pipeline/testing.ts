@@ -8,18 +8,17 @@ import { ClassifierWiring } from '../bpf'
 import { classifierStage } from '../bpf/classifier-stage'
 import { type MemoryClassifier, memoryClassifier } from '../bpf/memory'
 import { FakeClock } from '../clock/fake'
-import { createDataplane, type DecisionSource } from '../dataplane/dataplane'
-import type { ClassDecision } from '../decision'
+import { createDataplane } from '../dataplane/dataplane'
 import { silentLogger } from '../logger'
 import { memoryPathSockets, memoryTunDevices } from '../optimizer/tunnel/memory'
-import type { PathView } from '../optimizer/tunnel/paths'
 import { OptimizerTunnel } from '../optimizer/tunnel/tunnel'
 import { optimizerStage } from '../optimizer/tunnel/wiring'
+import { monitorStage, PathMonitor } from '../pathmon'
+import { MemoryUnderlay } from '../pathmon/testing'
 import { type MemoryRouting, memoryRouting } from '../routing/memory'
 import { memorySysctl } from '../routing/sysctl'
 import { type MemoryWireGuard, memoryWireGuard } from '../tunnels/memory'
 import { type SiteStageParts, siteStages } from './site-stages'
-import type { Stage } from './stage'
 import { createStagedPipeline, type StagedPipeline } from './stages'
 
 export const WORLD_PREFIX = 'pt'
@@ -36,17 +35,8 @@ export interface SiteWorld {
   state(): string
 }
 
-/** A decision source with no decisions yet (the monitor's part in these worlds). */
-function quietDecisions(): DecisionSource & PathView {
-  return {
-    decisions: [] as ClassDecision[],
-    onDecisions: () => () => {},
-    prober: { snapshot: () => [] },
-  }
-}
-
 /** The host before the agent: two uplinks with default routes, a LAN, forwarding off. */
-export function siteWorld(options: { monitor?: Stage } = {}): SiteWorld {
+export function siteWorld(): SiteWorld {
   const sysctl = memorySysctl({ 'net/ipv4/ip_forward': '0' })
   const routing = memoryRouting({
     // /proc/sys/net/*/conf/<dev>/ goes with the device.
@@ -72,7 +62,21 @@ export function siteWorld(options: { monitor?: Stage } = {}): SiteWorld {
   const logger = silentLogger()
   const classifier = memoryClassifier('lan0')
   const wiring = new ClassifierWiring({ classifier, routing, logger })
-  const decisions = quietDecisions()
+  // The real path monitor over an in-memory underlay where no peer answers: every path
+  // stays down, so its decisions (no path) do not depend on timing.
+  const underlay = new MemoryUnderlay(clock)
+  const monitor = new PathMonitor({
+    clock,
+    routing,
+    backend: wireguard,
+    privateKey: PRIVATE_KEY,
+    interfacePrefix: WORLD_PREFIX,
+    mode: 'lab',
+    logger,
+    openBfd: underlay.openBfd,
+    probeSockets: underlay.probeSockets,
+  })
+  const decisions = monitor
   const sockets = memoryPathSockets()
   const optimizer = new OptimizerTunnel({
     clock,
@@ -93,8 +97,9 @@ export function siteWorld(options: { monitor?: Stage } = {}): SiteWorld {
       sysctl,
       privateKey: PRIVATE_KEY,
       interfacePrefix: WORLD_PREFIX,
+      routeDevice: (peer) => monitor.routeDevice(peer),
     },
-    monitor: options.monitor,
+    monitor: monitorStage(monitor),
     classifier: {
       // The running agent attaches the classifier before the first reconfig.
       ...classifierStage(wiring),
