@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fallbackRules, ipRuleArgs } from '../dataplane/fallback'
+import { policyRules } from '../pathmon/class-rules'
 import { expandApplications } from './app-match'
 import { type AppSignature, BUILTIN_APPS } from './apps'
 import { type ClassifierPolicy, type ClassifierTables, compilePolicies } from './compile'
@@ -154,22 +154,35 @@ describe('compilePolicies with operator applications', () => {
   })
 })
 
-describe('fallbackRules with operator applications', () => {
-  it("steers an application's ports by rule and says its names need the classifier", () => {
-    const plan = fallbackRules(
-      [
-        { id: 'bk', priority: 10, match: { applications: ['backup'] }, action: act },
-        { id: 'vt', priority: 20, match: { applications: ['vault'] }, action: act },
-      ],
-      { applications: apps },
-    )
-    expect(plan.warnings).toEqual([
-      'policy bk: matched by application ports only; backup need the eBPF classifier',
+describe('policyRules: operator applications by rule (no classifier)', () => {
+  const policy = (id: string, applications: string[]) =>
+    ({ id, name: id, priority: 10, match: { applications }, action: act }) as never
+  it("steers an application's ports by rule; names alone still need the classifier", () => {
+    const backup = policyRules(policy('bk', ['backup']), 0, 7300, 1040, apps)
+    expect(backup.skipped).toBeUndefined()
+    expect(backup.rules).toEqual([
+      { priority: 1040, table: 7300, family: 4, ipproto: 6, dport: { start: 9102, end: 9102 } },
+      { priority: 1040, table: 7300, family: 4, ipproto: 17, dport: { start: 9000, end: 9010 } },
     ])
-    expect(plan.rules.map((r) => ipRuleArgs(r).slice(3).join(' '))).toEqual([
-      '1040 ipproto tcp dport 9102 table 7300',
-      '1040 ipproto udp dport 9000-9010 table 7300',
-      '1041 ipproto tcp dport 8200 table 7301',
+    const vault = policyRules(policy('vt', ['vault']), 1, 7300, 1041, apps)
+    expect(vault.rules).toEqual([
+      { priority: 1041, table: 7301, family: 4, ipproto: 6, dport: { start: 8200, end: 8200 } },
     ])
+    const zoom = policyRules(policy('zm', ['zoom']), 2, 7300, 1042, apps)
+    expect(zoom.rules).toEqual([])
+    expect(zoom.skipped).toMatch(/needs the eBPF classifier/)
+  })
+
+  it('a policy whose own protocols exclude every application port matches nothing, and says so', () => {
+    const p = {
+      id: 'x',
+      name: 'x',
+      priority: 1,
+      match: { applications: ['vault'], protocols: ['udp'] },
+      action: act,
+    } as never
+    const r = policyRules(p, 0, 7300, 1040, apps)
+    expect(r.rules).toEqual([])
+    expect(r.skipped).toMatch(/never meet/)
   })
 })

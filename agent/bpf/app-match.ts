@@ -9,7 +9,8 @@
  * - per transport (tcp, udp), no application constraint and the union of the ports of the
  *   named operator applications, intersected with the policy's own ports and protocols
  *   (the policy's other dimensions still apply).
- * The ip-rule fallback uses the port alternatives as well: a rule can express them.
+ * The path monitor's class rules use the port alternatives as well (pathmon/class-rules.ts
+ * policyRules): a rule can express them, so a site without the classifier steers them too.
  * Pure, so that it is unit tested directly.
  */
 import { portBounds } from '../../protocol/applications'

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { fallbackRules, ipRuleArgs } from '../dataplane/fallback'
 import { compilePolicies, lbBuckets } from './compile'
 import { encodeNameKey } from './layout'
 
@@ -59,45 +58,5 @@ describe('encodeNameKey', () => {
     const k = encodeNameKey('backup.example')
     expect(k.readUInt32LE(0)).toBe(15 * 8)
     expect(k.subarray(4, 19).toString('ascii')).toBe('elpmaxe.pukcab.')
-  })
-})
-
-describe('fallbackRules', () => {
-  it('turns ports, dscp and prefixes into ip rules and reports applications', () => {
-    const plan = fallbackRules([
-      { id: 'a', priority: 1, match: { applications: ['voip'] }, action: act },
-      { id: 'b', priority: 2, match: { ports: ['5060-5061'], dscp: [46] }, action: act },
-    ])
-    expect(plan.warnings).toEqual(['policy a: applications need the eBPF classifier; not enforced'])
-    expect(plan.rules.map(ipRuleArgs)).toEqual([
-      [
-        'rule',
-        'add',
-        'priority',
-        '1040',
-        'tos',
-        '0xb8',
-        'ipproto',
-        'tcp',
-        'dport',
-        '5060-5061',
-        'table',
-        '7301',
-      ],
-      [
-        'rule',
-        'add',
-        'priority',
-        '1040',
-        'tos',
-        '0xb8',
-        'ipproto',
-        'udp',
-        'dport',
-        '5060-5061',
-        'table',
-        '7301',
-      ],
-    ])
   })
 })

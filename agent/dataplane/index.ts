@@ -1,6 +1,5 @@
 export * from './dataplane'
 export * from './ecmp'
 export * from './ecmp-plan'
-export * from './fallback'
 export * from './qos'
 export * from './shaping'

@@ -9,6 +9,8 @@
  * them into the desired state's policy list.
  */
 import type { DesiredState } from '../../protocol/agent'
+import { expandApplications } from '../bpf/app-match'
+import type { AppSignature } from '../bpf/apps'
 import type { RuleSpec } from '../routing/types'
 
 /** Rules of one class beyond this are not installed (the class is reported as skipped). */
@@ -91,6 +93,41 @@ export function classRules(
               }
             }
           }
+  return { classId: policy.id, table, rules }
+}
+
+/**
+ * The class's rules with the operator's applications resolved: one classRules per
+ * alternative a rule can express (bpf/app-match.ts expandApplications), all sharing the
+ * class's table and priority. Without applications this is classRules.
+ */
+export function policyRules(
+  policy: Policy,
+  index: number,
+  tableBase: number,
+  priority: number,
+  apps: Readonly<Record<string, AppSignature>>,
+): ClassRules {
+  if (!policy.match.applications?.length) return classRules(policy, index, tableBase, priority)
+  const table = tableBase + index
+  const alternatives = expandApplications(policy.match, apps)
+  if (alternatives.length === 0) {
+    const skipped = "its applications' ports never meet its own protocols or ports"
+    return { classId: policy.id, table, rules: [], skipped }
+  }
+  const byRule = alternatives.filter((m) => !m.applications?.length)
+  // Only named applications: classRules says the classifier is needed.
+  if (byRule.length === 0) return classRules(policy, index, tableBase, priority)
+  const rules: RuleSpec[] = []
+  for (const match of byRule) {
+    const part = classRules({ ...policy, match }, index, tableBase, priority)
+    if (part.skipped) return part
+    rules.push(...part.rules)
+  }
+  if (rules.length > MAX_RULES_PER_CLASS) {
+    const skipped = `more than ${MAX_RULES_PER_CLASS} rule combinations`
+    return { classId: policy.id, table, rules: [], skipped }
+  }
   return { classId: policy.id, table, rules }
 }
 

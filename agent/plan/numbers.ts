@@ -71,7 +71,7 @@ export const PRIORITIES = {
   uplinkSource: range(1016, MAX_UPLINK_SLOTS),
   /** Classifier marks of every class and ECMP member (distinct marks share one priority). */
   classifier: range(1032, 1),
-  /** Policy match rules of class k at 1040 + k (the ip-rule fallback counts up from 1040). */
+  /** Policy match rules of class k at 1040 + k. */
   classMatch: range(1040, MAX_CLASSES),
   /** The mesh table (everything not claimed by a rule above). */
   mesh: range(1100, 1),

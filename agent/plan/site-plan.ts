@@ -14,9 +14,10 @@
  * compare `plan` with `previous` to skip work. Every number comes from numbers.ts.
  */
 import type { DesiredState } from '../../protocol/agent'
+import { operatorApplications, signaturesOf } from '../bpf/apps'
 import { planShaping, type UplinkShaping } from '../dataplane/shaping'
 import { planTunnel, type TunnelPlan } from '../optimizer/tunnel/plan'
-import { type ClassRules, classRules } from '../pathmon/class-rules'
+import { type ClassRules, policyRules } from '../pathmon/class-rules'
 import type { RuleSpec } from '../routing/types'
 import { type MeshPlan, planMesh } from './mesh-plan'
 import { classMark, classTable, MARKS, MAX_CLASSES, PRIORITIES, TABLES } from './numbers'
@@ -61,17 +62,19 @@ export function planSite(desired: DesiredState, options: SitePlanOptions): SiteP
   const mesh = planMesh(desired, options)
   const warnings = [...mesh.warnings]
   const classes: ClassPlan[] = []
+  const apps = operatorApplications(signaturesOf(desired.applications ?? [])).apps
   policiesInOrder(desired).forEach((policy, index) => {
     if (index >= MAX_CLASSES) {
       warnings.push(`policy ${policy.name}: more than ${MAX_CLASSES} classes; not steered`)
       return
     }
     const table = classTable(index)
-    const match = classRules(policy, index, TABLES.class.base, PRIORITIES.classMatch.base + index)
+    const priority = PRIORITIES.classMatch.base + index
+    const match = policyRules(policy, index, TABLES.class.base, priority, apps)
     classes.push({ index, policy, table, mark: classMark(index), match })
   })
   const shaping = planShaping(desired, mesh, options)
-  const optimizer = planTunnel(desired, { interfacePrefix: options.interfacePrefix })
+  const optimizer = planTunnel(desired, { interfacePrefix: options.interfacePrefix, apps })
   warnings.push(...shaping.warnings, ...optimizer.warnings)
   return { desired, options, mesh, classes, shaping, optimizer, warnings }
 }

@@ -23,8 +23,9 @@
  */
 import type { DesiredState } from '../../../protocol/agent'
 import { optimizerTunMtu } from '../../../protocol/optimizer'
+import type { AppSignature } from '../../bpf/apps'
 import { DEFAULT_CLASS_MARK_BASE } from '../../bpf/compile'
-import { classRules } from '../../pathmon/class-rules'
+import { policyRules } from '../../pathmon/class-rules'
 import { PRIORITIES, TABLES } from '../../plan/numbers'
 import type { RuleSpec } from '../../routing/types'
 
@@ -76,6 +77,8 @@ export interface TunnelPlanOptions {
   rulePriorityBase?: number
   markRulePriority?: number
   classMarkBase?: number
+  /** The operator's applications (their ports are matched by rule, class-rules.ts). */
+  apps?: Readonly<Record<string, AppSignature>>
 }
 
 export function classTunName(prefix: string, index: number): string {
@@ -105,7 +108,7 @@ export function planTunnel(desired: DesiredState, options: TunnelPlanOptions): T
       return
     }
     const table = tableBase + k
-    const r = classRules(p, k, tableBase, priorityBase + k)
+    const r = policyRules(p, k, tableBase, priorityBase + k, options.apps ?? {})
     if (r.skipped) warnings.push(`policy ${p.name}: ${r.skipped}; optimized for marked flows only`)
     classes.push({
       classId: p.id,
