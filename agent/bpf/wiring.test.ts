@@ -2,6 +2,7 @@ import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import type { DesiredState } from '../../protocol/agent'
 import { silentLogger } from '../logger'
+import { memoryRouting } from '../routing/memory'
 import type { RuleSpec } from '../routing/types'
 import type { ClassifierTables } from './compile'
 import { BpfUnavailableError, type ClassifierCounters } from './loader'
@@ -44,22 +45,9 @@ class FakeClassifier implements ClassifierLike {
   }
 }
 
-class FakeRouting {
-  rules_: RuleSpec[] = []
-  async rules() {
-    return [...this.rules_]
-  }
-  async ensureRule(r: RuleSpec) {
-    this.rules_.push(r)
-  }
-  async deleteRule(r: RuleSpec) {
-    this.rules_ = this.rules_.filter((x) => !(x.fwmark === r.fwmark && x.table === r.table))
-  }
-}
-
 function setup(fail?: Error) {
   const classifier = new FakeClassifier(fail)
-  const routing = new FakeRouting()
+  const routing = memoryRouting()
   const wiring = new ClassifierWiring({ classifier, routing, logger: silentLogger() })
   return { classifier, routing, wiring }
 }
@@ -68,22 +56,20 @@ describe('ClassifierWiring', () => {
   it('attaches once, applies on every reconfig without reloading, one fwmark rule per class', async () => {
     const { classifier, routing, wiring } = setup()
     // A stale rule of a crashed predecessor, and someone else's rule: only ours goes.
-    routing.rules_.push(
-      { priority: CLASSIFIER_RULE_PRIORITY, table: 7305, fwmark: 0x7305 },
-      { priority: 1040, table: 7300, ipproto: 6 },
-    )
+    await routing.ensureRule({ priority: CLASSIFIER_RULE_PRIORITY, table: 7305, fwmark: 0x7305 })
+    await routing.ensureRule({ priority: 1040, table: 7300, ipproto: 6 })
     expect(await wiring.start()).toBe(true)
-    expect(routing.rules_).toEqual([{ priority: 1040, table: 7300, ipproto: 6 }])
+    expect(routing.dump()).toBe('rule 1040: ipproto 6 lookup 7300')
     await wiring.reconfig({ policies: [voice, web, backup] })
     // Classes follow policy priority order: backup (5) 0, voice (10) 1, web (20) 2.
     expect(classifier.applied[0]?.policyClass).toEqual([0, 1, 2])
     expect(classifier.applied[0]?.classPolicy.get(1)).toBe('pol_v')
-    const fwmark = () =>
-      routing.rules_
+    const fwmark = async () =>
+      (await routing.rules())
         .filter((r) => r.fwmark !== undefined)
         .map((r) => [r.priority, r.fwmark, r.table])
         .sort()
-    expect(fwmark()).toEqual([
+    expect(await fwmark()).toEqual([
       [1032, 0x7300, 7300],
       [1032, 0x7301, 7301],
       [1032, 0x7302, 7302],
@@ -93,11 +79,11 @@ describe('ClassifierWiring', () => {
 
     await wiring.reconfig({ policies: [voice] })
     expect(classifier.calls).toEqual(['attach', 'apply', 'apply'])
-    expect(fwmark()).toEqual([[1032, 0x7300, 7300]])
+    expect(await fwmark()).toEqual([[1032, 0x7300, 7300]])
 
     await wiring.close()
     expect(classifier.calls.at(-1)).toBe('detach')
-    expect(routing.rules_).toEqual([{ priority: 1040, table: 7300, ipproto: 6 }])
+    expect(routing.dump()).toBe('rule 1040: ipproto 6 lookup 7300')
     expect(wiring.state).toBe('detached')
   })
 
@@ -108,7 +94,7 @@ describe('ClassifierWiring', () => {
     await wiring.reconfig({ policies: [voice, web] })
     await wiring.close()
     expect(classifier.calls).toEqual(['attach'])
-    expect(routing.rules_).toEqual([])
+    expect(routing.dump()).toBe('')
     expect(await wiring.counters()).toBeUndefined()
   })
 
