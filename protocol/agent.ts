@@ -123,6 +123,13 @@ export const scorerRefSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256'),
 })
 
+/**
+ * Largest scorer plugin component, in bytes: the control plane refuses bigger uploads, the
+ * agent refuses bigger answers. AssemblyScript plugins are hundreds of bytes, Rust ones tens
+ * to hundreds of KiB; a runtime-embedding toolchain (a JS or Python interpreter) will not fit.
+ */
+export const MAX_SCORER_BYTES = 4 * 1024 * 1024
+
 /** Most scorer plugins one desired state names (a site has at most this many custom classes). */
 export const MAX_SCORERS_PER_SITE = 64
 

@@ -25,6 +25,7 @@ export const limitsConfigSchema = z.object({
   PATRONUS_RATE_LIMIT_AGENT: count(DEFAULT_RATE_LIMITS.agent, 0),
   PATRONUS_QUOTA_SITES: count(DEFAULT_QUOTAS.sites),
   PATRONUS_QUOTA_WEBHOOKS: count(DEFAULT_QUOTAS.webhooks),
+  PATRONUS_QUOTA_SCORERS: count(DEFAULT_QUOTAS.scorers),
   /** At least one full agent batch, or a batch could never be accepted. */
   PATRONUS_QUOTA_EVENTS_PER_MINUTE: count(DEFAULT_QUOTAS.eventsPerMinute, MAX_EVENTS_PER_BATCH),
   PATRONUS_RETENTION_EVENTS_DAYS: count(DEFAULT_RETENTION.eventsDays),
@@ -113,6 +114,7 @@ export const quotasOf = (c: LimitsConfig): Quotas => ({
   sites: c.PATRONUS_QUOTA_SITES,
   webhooks: c.PATRONUS_QUOTA_WEBHOOKS,
   eventsPerMinute: c.PATRONUS_QUOTA_EVENTS_PER_MINUTE,
+  scorers: c.PATRONUS_QUOTA_SCORERS,
 })
 
 export const retentionOf = (c: LimitsConfig): RetentionConfig => ({

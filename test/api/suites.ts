@@ -5,6 +5,7 @@ import { agentsSuite } from './suite-agents'
 import { alertingSuite } from './suite-alerting'
 import { authSuite } from './suite-auth'
 import { modelsSuite } from './suite-models'
+import { scorersSuite } from './suite-scorers'
 import { sitesSuite } from './suite-sites'
 import { telemetrySuite } from './suite-telemetry'
 import { trafficSuite } from './suite-traffic'
@@ -19,4 +20,5 @@ export function apiSuites(target: () => ApiTarget) {
   trafficSuite(target)
   alertingSuite(target)
   modelsSuite(target)
+  scorersSuite(target)
 }

@@ -14,6 +14,7 @@ import { recordAudit } from './audit'
 import { type Actor, announce, type ServiceContext } from './context'
 import { decodeCursor, type PageRequest, toPage } from './pagination'
 import { bumpOrg } from './revisions'
+import { assertScorerExists } from './scorers'
 import { assertVersion } from './versioning'
 
 type PolicyRow = typeof policies.$inferSelect
@@ -79,6 +80,7 @@ export async function createPolicy(ctx: ServiceContext, actor: Actor, input: Pol
   try {
     const { policy, bumped } = await ctx.db.transaction(async (tx) => {
       await assertUnique(tx, actor.orgId, input)
+      await assertScorerExists(tx, actor.orgId, input.action)
       const [row] = await tx
         .insert(policies)
         .values({ id, orgId: actor.orgId, ...input, createdAt: now, updatedAt: now })
@@ -125,6 +127,7 @@ export async function updatePolicy(
       const current = await findPolicyRow(tx, actor.orgId, policyId)
       assertVersion(ifMatch, current.version, `policy ${policyId}`)
       await assertUnique(tx, actor.orgId, patch, policyId)
+      await assertScorerExists(tx, actor.orgId, patch.action)
       const [row] = await tx
         .update(policies)
         .set({ ...patch, updatedAt: now, version: current.version + 1 })

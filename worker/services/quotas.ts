@@ -1,9 +1,10 @@
 /**
- * Per-org quotas (issue 16, finding 5): how many sites and webhook endpoints an org may
- * hold, and how many events per minute its agents and operators may add. Each check runs
- * inside the write transaction that would cross the limit, so concurrent requests cannot
- * both slip under it (the database has one writer). The count queries ride on indexes that
- * start with org_id (sites_org_id_idx, webhook_endpoints_org_idx, events_org_idx).
+ * Per-org quotas (issue 16, finding 5): how many sites, webhook endpoints and scorer plugins
+ * an org may hold, and how many events per minute its agents and operators may add. Each
+ * check runs inside the write transaction that would cross the limit, so concurrent requests
+ * cannot both slip under it (the database has one writer). The count queries ride on indexes
+ * that start with org_id (sites_org_id_idx, webhook_endpoints_org_idx, events_org_idx,
+ * scorers_org_name_uq).
  *
  * Holding too many objects is a 409 `quota-exceeded` (retrying does not help until one is
  * deleted); too many events is a 429 `event-quota-exceeded` with Retry-After (it passes).
@@ -11,7 +12,7 @@
 import { and, count, eq, gte } from 'drizzle-orm'
 import { ID_PREFIX, idFloor, idTime } from '../../protocol/ids'
 import type { DbOrTx } from '../db/client'
-import { events, sites, webhookEndpoints } from '../db/schema'
+import { events, scorers, sites, webhookEndpoints } from '../db/schema'
 import { ProblemError } from '../errors'
 
 export interface Quotas {
@@ -21,9 +22,16 @@ export interface Quotas {
   webhooks: number
   /** Events per org in any 60 s, from agents and operators (PATRONUS_QUOTA_EVENTS_PER_MINUTE). */
   eventsPerMinute: number
+  /** Scorer plugins per org (PATRONUS_QUOTA_SCORERS): each holds up to 4 MiB in the database. */
+  scorers: number
 }
 
-export const DEFAULT_QUOTAS: Quotas = { sites: 1000, webhooks: 100, eventsPerMinute: 6000 }
+export const DEFAULT_QUOTAS: Quotas = {
+  sites: 1000,
+  webhooks: 100,
+  eventsPerMinute: 6000,
+  scorers: 32,
+}
 
 const WINDOW_MS = 60_000
 
@@ -48,6 +56,17 @@ export async function assertWebhookQuota(tx: DbOrTx, orgId: string, quotas: Quot
       'quota-exceeded',
       `the org holds ${row?.n} webhook endpoints, its quota is ${quotas.webhooks} (PATRONUS_QUOTA_WEBHOOKS); delete one first`,
       { quota: 'webhooks', limit: quotas.webhooks },
+    )
+  }
+}
+
+export async function assertScorerQuota(tx: DbOrTx, orgId: string, quotas: Quotas): Promise<void> {
+  const [row] = await tx.select({ n: count() }).from(scorers).where(eq(scorers.orgId, orgId))
+  if ((row?.n ?? 0) >= quotas.scorers) {
+    throw new ProblemError(
+      'quota-exceeded',
+      `the org holds ${row?.n} scorer plugins, its quota is ${quotas.scorers} (PATRONUS_QUOTA_SCORERS); delete one first`,
+      { quota: 'scorers', limit: quotas.scorers },
     )
   }
 }
