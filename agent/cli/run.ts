@@ -24,6 +24,7 @@ import {
 import { startAgentTracing, tracedFetch } from '../observability'
 import { registerOptimizerMetrics } from '../optimizer/tunnel/wiring'
 import { registerMonitorMetrics } from '../pathmon'
+import { wireScorers } from '../scorers'
 import { fileStore, loadSigner, requireEnrollment, statePaths } from '../state'
 import { AGENT_VERSION } from '../version'
 import { commonOptions, parse, stateDirFrom, UsageError } from './args'
@@ -229,6 +230,20 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         logger,
       })
     : undefined
+  // Scorer plugins of `custom` policies, sandboxed; scored by the path monitor: none in dry-run.
+  const scorers = built.monitor
+    ? wireScorers({
+        engine: prediction?.engine ?? built.engine,
+        monitor: built.monitor,
+        stateDir: paths.dir,
+        serverUrl: enrollment.serverUrl,
+        allowInsecureHttp,
+        signer,
+        fetch: tracedFetch(io.fetch),
+        clock: io.clock,
+        logger,
+      })
+    : undefined
   let metrics: MetricsServer | undefined
   const tracing = startAgentTracing(io.env)
   try {
@@ -236,6 +251,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       const registry = new Registry()
       registerMonitorMetrics(registry, built.monitor)
       prediction?.register(registry)
+      scorers?.register(registry)
       if (built.classifier) registerClassifierMetrics(registry, built.classifier)
       if (built.optimizer) registerOptimizerMetrics(registry, built.optimizer)
       try {
@@ -255,7 +271,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         fetch: tracedFetch(io.fetch),
         clock: io.clock,
       }),
-      engine: prediction?.engine ?? built.engine,
+      engine: scorers?.engine ?? prediction?.engine ?? built.engine,
       store: fileStore(paths),
       clock: io.clock,
       logger,

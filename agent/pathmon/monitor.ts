@@ -40,6 +40,7 @@ import type { WireGuardBackend } from '../tunnels/types'
 import { RouteApplier, type WantedRoute } from './apply'
 import { BfdSet, type OpenTransport } from './bfd-set'
 import { type ClassRules, classRules } from './class-rules'
+import type { CustomScores } from './custom-scores'
 import { decisionEvent, livenessEvent, sampleOf } from './events'
 import { TunnelWatch } from './liveness'
 import type { PathPredictions } from './predictions'
@@ -163,6 +164,12 @@ export class PathMonitor {
   #rttObserver: ((path: ProbePathRef, rttMs: number) => void) | undefined
 
   #predictions: PathPredictions | undefined
+  #customScores: CustomScores | undefined
+
+  /** Scorer plugins: their scores go into the engine's input for `custom` classes. */
+  useCustomScores(scores: CustomScores): void {
+    this.#customScores = scores
+  }
 
   /**
    * A failure predictor (issue 9): fed every probe outcome and BFD transition; its flags go
@@ -518,6 +525,8 @@ export class PathMonitor {
         i.predicted = predictions.flagged(`${i.peerSiteId}/${i.localSlot}/${i.remoteSlot}`)
       }
     }
+    // Plugins run in their sandboxes here, bounded by their budgets, never inside the engine.
+    for (const ev of (await this.#customScores?.annotate(inputs, now)) ?? []) this.#push(ev)
     for (const t of this.#targets) {
       const up = this.isUp(t.key)
       const before = this.#up.get(t.key)
