@@ -122,6 +122,13 @@ describe('scorer sandbox', () => {
     expect(outcome.ok ? '' : outcome.message).toMatch(/ERR_WORKER_OUT_OF_MEMORY/)
   })
 
+  it('a worker that never finishes loading is cut off at the load timeout', async () => {
+    const stuck = workerScript('for (;;) {}')
+    const s = sandbox(example, { workerUrl: stuck, loadTimeoutMs: 300 })
+    expect(await s.ready).toMatchObject({ ok: false, reason: 'timeout' })
+    expect(failure(await s.score(pack(), PATHS.length))).toBe('timeout')
+  })
+
   it('an answer that is not one score per path is a bad result', async () => {
     const short = workerScript(`
       import { parentPort } from 'node:worker_threads'

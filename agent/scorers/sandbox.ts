@@ -157,7 +157,6 @@ export class PluginSandbox {
     void this.#clock.sleep(this.#budgetMs, stop.signal).then(() => {
       if (stop.signal.aborted) return
       this.#die('timeout', `the plugin did not answer within its ${this.#budgetMs} ms budget`)
-      void this.#worker.terminate().catch(() => {})
     })
     const message: ToWorker = { type: 'score', seq, metrics }
     this.#worker.postMessage(message, [metrics.buffer as ArrayBuffer])
@@ -174,7 +173,6 @@ export class PluginSandbox {
     }
     if (m.type === 'load-error') {
       this.#die('invalid', `${m.code}: ${m.message}`)
-      void this.#worker.terminate().catch(() => {})
       return
     }
     const pending = this.#pending
@@ -183,11 +181,15 @@ export class PluginSandbox {
     pending.resolve(outcomeOf(m, pending.n))
   }
 
-  /** The first cause of death sticks; whoever waits learns it. */
+  /**
+   * The first cause of death sticks; whoever waits learns it. The worker is terminated
+   * whatever the cause (a plugin stuck in a call or in its load stops here).
+   */
   #die(reason: FailureReason, message: string): void {
     if (this.#dead) return
     const failure: Failure = { ok: false, reason, message }
     this.#dead = failure
+    void this.#worker.terminate().catch(() => {})
     this.#settleLoad(failure)
     const pending = this.#pending
     this.#pending = undefined
