@@ -250,11 +250,21 @@ export class ScorerManager {
       this.#scheduleRetry(name, entry, ref)
       return
     }
-    const runtime = new PluginRuntime(bytes, {
-      ...this.#o.sandbox,
-      clock: this.#o.clock,
-      onRecovered: () => this.#o.onChange?.(),
-    })
+    let runtime: PluginRuntime
+    try {
+      runtime = new PluginRuntime(bytes, {
+        ...this.#o.sandbox,
+        clock: this.#o.clock,
+        onRecovered: () => this.#o.onChange?.(),
+      })
+    } catch (error) {
+      // No thread to be had (resources): like a crash, tried again later.
+      if (entry.loading === ref) entry.loading = undefined
+      if (!current()) return
+      this.#unusable(entry, 'crashed', `start the scorer sandbox: ${(error as Error).message}`)
+      this.#scheduleRetry(name, entry, ref)
+      return
+    }
     const loaded = await runtime.loaded
     if (entry.loading === ref) entry.loading = undefined
     if (!current()) {
