@@ -1,5 +1,5 @@
 /**
- * Fetching a failure-prediction model (issue 9): `GET /v1/agent/models/{id}` through the
+ * Fetching a failure-prediction model: `GET /v1/agent/models/{id}` through the
  * artifact fetcher (signed, capped, timed). The answer is validated at this boundary
  * (protocol modelDocumentSchema, the id); the hash and the manifest are checked by
  * agent/predict before use.
