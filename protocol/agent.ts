@@ -9,7 +9,7 @@
 import { z } from 'zod'
 import { desiredApplicationSchema, MAX_ORG_APPLICATIONS } from './applications'
 import { endpointSchema } from './endpoint'
-import { policyActionSchema, policyMatchSchema } from './policy'
+import { policyActionSchema, policyMatchSchema, scorerNameSchema } from './policy'
 
 export const publicKeySchema = z
   .string()
@@ -111,6 +111,29 @@ export const modelDocumentSchema = z.object({
   onnx: z.base64(),
 })
 
+/** A scorer plugin version's id: also a path segment of GET /v1/agent/scorers/{id}. */
+export const scorerIdSchema = z.string().regex(/^scr_[0-9a-f]{28}$/, 'a scorer id (scr_...)')
+
+/**
+ * A scorer plugin a `custom` policy of the site names: the version to run (`id`, new on
+ * every upload) and the SHA-256 of its component bytes, checked by the agent before use.
+ */
+export const scorerRefSchema = z.object({
+  name: scorerNameSchema,
+  id: scorerIdSchema,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256'),
+})
+
+/**
+ * Largest scorer plugin component, in bytes: the control plane refuses bigger uploads, the
+ * agent refuses bigger answers. AssemblyScript plugins are hundreds of bytes, Rust ones tens
+ * to hundreds of KiB; a runtime-embedding toolchain (a JS or Python interpreter) will not fit.
+ */
+export const MAX_SCORER_BYTES = 4 * 1024 * 1024
+
+/** Most scorer plugins one desired state names (a site has at most this many custom classes). */
+export const MAX_SCORERS_PER_SITE = 64
+
 export const desiredStateSchema = z.object({
   protocolVersion: z.number().int(),
   revision: z.number().int().min(0),
@@ -150,6 +173,13 @@ export const desiredStateSchema = z.object({
    * older agents ignore it, older control planes do not send it.
    */
   model: modelRefSchema.nullable().optional(),
+  /**
+   * The scorer plugins of the site's `custom` policies, by name (fetched from
+   * GET /v1/agent/scorers/{id}). Absent means none, as from a control plane that predates
+   * plugins; optional rather than defaulted so that the DesiredState type keeps every
+   * existing document and fixture valid. Consumers read it as `desired.scorers ?? []`.
+   */
+  scorers: z.array(scorerRefSchema).max(MAX_SCORERS_PER_SITE).optional(),
 })
 
 export const heartbeatSchema = z.strictObject({
@@ -170,6 +200,7 @@ export type DesiredUplink = z.infer<typeof desiredUplinkSchema>
 export type Heartbeat = z.infer<typeof heartbeatSchema>
 export type ModelRef = z.infer<typeof modelRefSchema>
 export type ModelDocument = z.infer<typeof modelDocumentSchema>
+export type ScorerRef = z.infer<typeof scorerRefSchema>
 
 /** Agent API paths (relative to the server URL). */
 export const AGENT_PATHS = {
@@ -178,6 +209,8 @@ export const AGENT_PATHS = {
   heartbeat: '/v1/agent/heartbeat',
   /** + `/{id}`: a model's bytes (application/octet-stream), signed like every agent call. */
   models: '/v1/agent/models',
+  /** + `/{id}`: a scorer plugin's component bytes (application/wasm), signed likewise. */
+  scorers: '/v1/agent/scorers',
 } as const
 
 /**

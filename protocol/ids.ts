@@ -23,6 +23,7 @@ export const ID_PREFIX = {
   agent: 'agt',
   enrollment: 'enr',
   event: 'evt',
+  scorer: 'scr',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIX

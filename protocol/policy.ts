@@ -85,14 +85,19 @@ export const policyQosSchema = z
 
 export const BALANCE_MODES = ['per-flow', 'per-packet'] as const
 
+/**
+ * A scorer plugin's name (`PUT /v1/scorers/{name}`), as `custom` policies name it: also a
+ * path segment, so no slash, no dot-only name, nothing to escape.
+ */
+export const scorerNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'a scorer name: a-z, 0-9, _ . - (1-64, first a-z0-9)')
+
 export const policyActionSchema = z
   .strictObject({
     preference: z.enum(PATH_PREFERENCES),
     /** Name of a scorer plugin; required when preference is `custom`. */
-    scorer: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/)
-      .optional(),
+    scorer: scorerNameSchema.optional(),
     sla: slaSchema.optional(),
     fec: z.boolean().optional(),
     compression: z.boolean().optional(),

@@ -67,6 +67,11 @@ export const EVENT_TYPES = [
   'path.failback',
   /** The agent's failure predictor flagged a path: P over the model's threshold. */
   'path.predicted_degradation',
+  /**
+   * A custom policy's scorer plugin could not score (not loaded, refused, too slow, failed):
+   * its classes are scored lowest-latency until it can. One per (scorer, reason) change.
+   */
+  'scorer.fallback',
   'agent.online',
   'agent.offline',
   'agent.enrolled',
@@ -86,6 +91,7 @@ export const AGENT_EVENT_TYPES = [
   'path.failover',
   'path.failback',
   'path.predicted_degradation',
+  'scorer.fallback',
 ] as const
 
 export const severitySchema = z.enum(['info', 'warning', 'critical'])

@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION } from '../protocol/version'
 import type { AppDeps } from './deps'
 import { ProblemError } from './errors'
 import { requireApiToken } from './http/auth'
+import { binaryUploads, exceptBinaryUploads } from './http/binary-body'
 import type { AppEnv } from './http/env'
 import { requireJsonBody, viewersReadOnly } from './http/guards'
 import { limitJsonDepth } from './http/json-depth'
@@ -27,6 +28,7 @@ import { docsRoutes } from './routes/docs'
 import { healthRoutes } from './routes/health'
 import { orgsRoutes } from './routes/orgs'
 import { policiesRoutes } from './routes/policies'
+import { agentScorerRoutes, scorersRoutes } from './routes/scorers'
 import { sitesRoutes } from './routes/sites'
 import { agentTelemetryRoutes, telemetryRoutes } from './routes/telemetry'
 import { uplinksRoutes } from './routes/uplinks'
@@ -77,14 +79,18 @@ export function createApp(deps: AppDeps) {
 
   app.use(
     '/v1/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ProblemError('payload-too-large', `the body exceeds ${MAX_BODY_BYTES} bytes`)
-      },
-    }),
-    requireJsonBody,
-    limitJsonDepth,
+    // Scorer plugin uploads are bytes with their own cap (http/binary-body.ts).
+    binaryUploads,
+    exceptBinaryUploads(
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new ProblemError('payload-too-large', `the body exceeds ${MAX_BODY_BYTES} bytes`)
+        },
+      }),
+    ),
+    exceptBinaryUploads(requireJsonBody),
+    exceptBinaryUploads(limitJsonDepth),
     async (_c, next) => {
       await deps.ready()
       await next()
@@ -101,6 +107,7 @@ export function createApp(deps: AppDeps) {
   // orgs and tokens is decided per route (instance admin, org admin).
   agentRoutes(app)
   agentTelemetryRoutes(app)
+  agentScorerRoutes(app)
   app.use('/v1/*', async (c, next) => {
     if (isAgentPath(c.req.path)) return next()
     return requireApiToken(c, async () => {
@@ -113,6 +120,7 @@ export function createApp(deps: AppDeps) {
   uplinksRoutes(app)
   policiesRoutes(app)
   applicationsRoutes(app)
+  scorersRoutes(app)
   agentsRoutes(app)
   telemetryRoutes(app)
   alertsRoutes(app)

@@ -33,6 +33,7 @@ export const limitsConfigSchema = z.object({
     .min(1)
     .max(MAX_ORG_APPLICATIONS)
     .default(DEFAULT_QUOTAS.applications),
+  PATRONUS_QUOTA_SCORERS: count(DEFAULT_QUOTAS.scorers),
   /** At least one full agent batch, or a batch could never be accepted. */
   PATRONUS_QUOTA_EVENTS_PER_MINUTE: count(DEFAULT_QUOTAS.eventsPerMinute, MAX_EVENTS_PER_BATCH),
   PATRONUS_RETENTION_EVENTS_DAYS: count(DEFAULT_RETENTION.eventsDays),
@@ -122,6 +123,7 @@ export const quotasOf = (c: LimitsConfig): Quotas => ({
   webhooks: c.PATRONUS_QUOTA_WEBHOOKS,
   applications: c.PATRONUS_QUOTA_APPLICATIONS,
   eventsPerMinute: c.PATRONUS_QUOTA_EVENTS_PER_MINUTE,
+  scorers: c.PATRONUS_QUOTA_SCORERS,
 })
 
 export const retentionOf = (c: LimitsConfig): RetentionConfig => ({

@@ -23,9 +23,10 @@ import { type SiteStageParts, siteStages } from '../pipeline/site-stages'
 import { createStagedPipeline } from '../pipeline/stages'
 import { createRtNetlinkRouting } from '../routing/rtnetlink'
 import { procSysctl } from '../routing/sysctl'
+import { type ScorerWiring, wireScorers } from '../scorers'
 import { StateError, type StatePaths } from '../state'
 import { selectWireGuardBackend } from '../tunnels/select'
-import { type PredictionSource, type PredictionWiring, wirePrediction } from './predict'
+import { type ArtifactSource, type PredictionWiring, wirePrediction } from './predict'
 
 /** Production default: `patwg0-1` is uplink 0 to remote uplink 1. */
 export const DEFAULT_INTERFACE_PREFIX = 'patwg'
@@ -41,8 +42,11 @@ export interface MeshRunOptions {
   controlPlaneAddress?: string | undefined
   /** LAN-facing interface for the eBPF classifier; absent = no classifier. */
   lanInterface?: string | undefined
-  /** Where failure-prediction models come from; absent = no prediction stage. */
-  prediction?: PredictionSource | undefined
+  /**
+   * Where failure-prediction models and scorer plugins come from; absent = no prediction
+   * and no scorer stage.
+   */
+  artifacts?: ArtifactSource | undefined
 }
 
 export interface BuiltPipeline {
@@ -55,8 +59,10 @@ export interface BuiltPipeline {
   reporter?: PathReporter
   /** The WAN optimizer tunnel (fec/compression classes); absent in dry-run. */
   optimizer?: OptimizerTunnel
-  /** Failure prediction (its metrics), when a model source was given. */
+  /** Failure prediction (its metrics), when an artifact source was given. */
   prediction?: PredictionWiring
+  /** Scorer plugins (their metrics), when an artifact source was given. */
+  scorers?: ScorerWiring
   /** Closes what the pipeline does not own (the rtnetlink socket); after pipeline.close(). */
   release(): void
 }
@@ -106,9 +112,9 @@ export async function meshPipelineFor(
       ...(options.bfd ? { bfd: options.bfd } : {}),
       controlPlaneAddress: options.controlPlaneAddress,
     })
-    const prediction = options.prediction
-      ? wirePrediction(monitor, options.prediction, clock, logger)
-      : undefined
+    const artifacts = options.artifacts
+    const prediction = artifacts ? wirePrediction(monitor, artifacts, clock, logger) : undefined
+    const scorers = artifacts ? wireScorers(monitor, artifacts, clock, logger) : undefined
     const parts: SiteStageParts = {
       mesh: {
         backend: selected.backend,
@@ -119,6 +125,7 @@ export async function meshPipelineFor(
         log,
         routeDevice: (peer) => monitor.routeDevice(peer),
       },
+      scorers: scorers?.stage,
       monitor: monitorStage(monitor),
       prediction: prediction?.stage,
     }
@@ -134,6 +141,7 @@ export async function meshPipelineFor(
       monitor,
       optimizer,
       ...(prediction ? { prediction } : {}),
+      ...(scorers ? { scorers } : {}),
       release: () => routing.close(),
     }
     if (options.lanInterface) {

@@ -21,8 +21,8 @@ export interface PredictionWiring {
   register(registry: Registry): void
 }
 
-/** What prediction needs besides the monitor: where models come from and go. */
-export interface PredictionSource {
+/** Where the agent's artifacts (models, scorer plugins) come from and are cached. */
+export interface ArtifactSource {
   stateDir: string
   serverUrl: string
   /** The enrollment allowed an http:// serverUrl (see agent/cli/insecure.ts). */
@@ -33,7 +33,7 @@ export interface PredictionSource {
 
 export function wirePrediction(
   monitor: PathMonitor,
-  options: PredictionSource,
+  options: ArtifactSource,
   clock: Clock,
   logger: Logger,
 ): PredictionWiring {

@@ -218,8 +218,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   }
   if (mesh) mesh.controlPlaneAddress = await controlPlaneAddress(enrollment.serverUrl, logger)
   if (mesh) {
-    // Failure prediction rides on the path monitor: none in dry-run.
-    mesh.prediction = {
+    // Failure prediction and scorer plugins ride on the path monitor: none in dry-run.
+    mesh.artifacts = {
       stateDir: paths.dir,
       serverUrl: enrollment.serverUrl,
       allowInsecureHttp,
@@ -237,6 +237,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       const registry = new Registry()
       registerMonitorMetrics(registry, built.monitor)
       built.prediction?.register(registry)
+      built.scorers?.register(registry)
       if (built.classifier) registerClassifierMetrics(registry, built.classifier)
       if (built.optimizer) registerOptimizerMetrics(registry, built.optimizer)
       try {

@@ -301,17 +301,6 @@ describe('decision engine', () => {
     expect(events.at(-1)).toMatchObject({ type: 'failback' })
   })
 
-  it('custom preference uses the registered scorer; unknown scorers fall back to latency', () => {
-    const custom: TrafficClass = { id: 'c', name: 'c', preference: 'custom', scorer: 'by-mos' }
-    const missing: TrafficClass = { id: 'm', name: 'm', preference: 'custom', scorer: 'nope' }
-    const { step } = setup({}, [custom, missing], {
-      scorers: { 'by-mos': { score: (m) => m.mos } },
-    })
-    const paths = [path(0, 10, { mos: 3.1 }), path(1, 80, { mos: 4.3 })]
-    expect(slot(step(paths, 'c'))).toBe(1)
-    expect(slot(step(paths, 'm'))).toBe(0)
-  })
-
   it('decides per peer, and forgets classes and peers that disappear', () => {
     const { engine } = setup()
     const other = (p: PathInput): PathInput => ({ ...p, peerSiteId: 'site-c' })

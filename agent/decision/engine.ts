@@ -5,12 +5,15 @@
  * transition, a probe window, a timer) and applies the decisions as route changes.
  *
  * Rules, in order (damping after RFC 2439, see damping.ts):
- * 1. A down path is never chosen. With no path up the class has no path (`no_path`).
+ * 1. A down path is never chosen. With no path up the class has no path (`no_path`). For a
+ *    `custom` class, a path its plugin refuses (a non-finite score) counts as down; its
+ *    plugin's scores arrive precomputed on the inputs (PathInput.customScores).
  * 2. Paths suppressed by flap damping are left out unless no unsuppressed path is up.
  * 3. Paths breaking the class's SLA are left out when a compliant path exists; if none does,
  *    the path with the smallest SLA excess is chosen and the class is flagged `slaViolation`.
  * 4. The preference's score orders what is left.
- * 5. Forced moves: the current path is down (immediately, `failover`) or suppressed while an
+ * 5. Forced moves: the current path is down (immediately, `failover`), refused by the
+ *    class's plugin (immediately, `switch`/`refused`), or suppressed while an
  *    unsuppressed path is up (immediately, `switch`/`damped`), or it breaks the SLA while a
  *    compliant path exists (`switch`/`sla`: bypasses hysteresis but waits out the hold-down,
  *    so two paths hovering around an SLA limit cannot ping-pong faster than holdDownMs).
@@ -30,7 +33,6 @@ import { type DampingSettings, DEFAULT_DAMPING, FlapDamper } from './damping'
 import { type BatchScorer, betterBy, scoreAll, slaExcess } from './scoring'
 import {
   type ClassDecision,
-  type CustomScorer,
   type DecisionEvent,
   type DecisionReason,
   type DecisionResult,
@@ -48,8 +50,6 @@ export interface DecisionEngineOptions {
   classes: readonly TrafficClass[]
   failover: FailoverSettings
   damping?: Partial<DampingSettings>
-  /** Custom scorers by name (e.g. loaded `patronus:scorer` plugins). */
-  scorers?: Readonly<Record<string, CustomScorer>>
   /** The batch scorer: the wasm one (wasm/score) unless a bench injects another. */
   batchScorer?: BatchScorer
   /**
@@ -91,6 +91,7 @@ type Emit = (
 const EVENT_OF: Record<DecisionReason, DecisionEvent['type']> = {
   initial: 'switch',
   path_down: 'failover',
+  refused: 'switch',
   restored: 'failover',
   sla: 'switch',
   predicted: 'switch',
@@ -109,6 +110,8 @@ interface Candidate {
   input: PathInput
   score: number
   excess: number
+  /** Up, but refused by the class's scorer plugin (treated as down for this class). */
+  refused: boolean
   suppressed: boolean
   clean: boolean
   /** Flagged by the predictor, for a class that acts on it. */
@@ -121,7 +124,6 @@ export class DecisionEngine {
   #classes: readonly TrafficClass[]
   #failover: FailoverSettings
   #damping: DampingSettings
-  #scorers: Readonly<Record<string, CustomScorer>>
   readonly #minGain: number
   readonly #paths = new Map<string, PathTrack>()
   readonly #states = new Map<string, ClassState>()
@@ -134,23 +136,17 @@ export class DecisionEngine {
     this.#classes = options.classes
     this.#failover = options.failover
     this.#damping = { ...DEFAULT_DAMPING, ...options.damping }
-    this.#scorers = options.scorers ?? {}
     this.#minGain = options.minGain ?? MIN_GAIN
     assertUniqueClasses(this.#classes)
   }
 
   /** New classes or settings from a new desired state; state of kept classes survives. */
-  reconfig(update: {
-    classes?: readonly TrafficClass[]
-    failover?: FailoverSettings
-    scorers?: Readonly<Record<string, CustomScorer>>
-  }): void {
+  reconfig(update: { classes?: readonly TrafficClass[]; failover?: FailoverSettings }): void {
     if (update.classes) {
       assertUniqueClasses(update.classes)
       this.#classes = update.classes
     }
     if (update.failover) this.#failover = update.failover
-    if (update.scorers) this.#scorers = update.scorers
   }
 
   /** Damping state of a path (for metrics and tests). */
@@ -165,7 +161,7 @@ export class DecisionEngine {
     const now = this.#clock.now()
     const paths = dedupe(input)
     this.#track(paths, now)
-    const scores = scoreAll(paths, this.#classes, this.#batch, this.#scorers)
+    const scores = scoreAll(paths, this.#classes, this.#batch)
     const n = paths.length
 
     const byPeer = new Map<string, number[]>()
@@ -183,7 +179,12 @@ export class DecisionEngine {
         const stateKey = `${cls.id}|${peer}`
         live.add(stateKey)
         const candidates = byPeer.get(peer)!.map((i) => {
-          const p = paths[i]!
+          const score = scores[row * n + i]!
+          // Only a plugin's refusal scores -Infinity (scoreAll): for this class the path is
+          // down, so every rule below (never chosen, forced off, failback only once clean)
+          // applies to it as to a dead path.
+          const refused = paths[i]!.up && score === Number.NEGATIVE_INFINITY
+          const p = refused ? { ...paths[i]!, up: false } : paths[i]!
           const key = pathKey(p)
           const track = this.#paths.get(key)!
           const excess = p.up ? slaExcess(p, cls.sla) : 0
@@ -196,7 +197,8 @@ export class DecisionEngine {
             key,
             index: i,
             input: p,
-            score: scores[row * n + i]!,
+            score,
+            refused,
             excess,
             suppressed: track.damper.suppressed(now),
             clean: now - lastBad >= this.#failover.failbackAfterMs,
@@ -294,6 +296,7 @@ export class DecisionEngine {
       if (reason !== 'initial') emit(EVENT_OF[reason], current, target, reason)
       if (
         reason === 'path_down' ||
+        reason === 'refused' ||
         reason === 'sla' ||
         reason === 'damped' ||
         reason === 'predicted'
@@ -310,7 +313,13 @@ export class DecisionEngine {
 
     if (!current?.input.up) {
       const reason: DecisionReason =
-        state.current !== null ? 'path_down' : state.hadPath ? 'restored' : 'initial'
+        state.current === null
+          ? state.hadPath
+            ? 'restored'
+            : 'initial'
+          : current?.refused
+            ? 'refused'
+            : 'path_down'
       return moveTo(best(forcedTier, slaViolation)!, reason)
     }
 

@@ -2,20 +2,14 @@
  * Scores of every (class, path) pair, higher is better, and SLA checks. Built-in preferences
  * are weight vectors for the wasm batch scorer (wasm/score/), so the agent, the benchmark and
  * the scorer's reference all share one formula and one call scores every path of every peer
- * for every class; `custom` classes call their plugin once per path, as wasm/plugin/custom.ts
- * does. There is deliberately no plain-TypeScript fallback: the wasm module is a build
+ * for every class. `custom` classes take their plugin's scores from the paths' input
+ * (PathInput.customScores), computed before the evaluation; the engine never runs a plugin,
+ * so a slow or broken one cannot stall a decision (agent/scorers). There is deliberately no plain-TypeScript fallback: the wasm module is a build
  * product of the agent like any other, and a silent fallback would hide a broken build
  * (wasm/score/reference.ts stays the specification, tested bit for bit against it).
  */
 import type { ClassWeights, PathMetrics, ScoreResult } from '../../wasm/score/score'
-import type {
-  CustomScorer,
-  PathInput,
-  PathPreference,
-  ScorerInput,
-  Sla,
-  TrafficClass,
-} from './types'
+import type { PathInput, PathPreference, ScorerInput, Sla, TrafficClass } from './types'
 
 export type BatchScorer = (
   metrics: PathMetrics,
@@ -62,14 +56,29 @@ export function scorerInput(p: PathInput): ScorerInput {
 }
 
 /**
- * Scores as an M x N row-major matrix (row = class). Custom classes whose scorer is missing
- * are scored as lowest-latency (the caller reports that); non-finite scores become -Infinity.
+ * The plugin scores of `scorer` for every path, or undefined when any path lacks one (the
+ * scorer could not run: its classes fall back to lowest-latency for all paths, never a mix).
+ */
+function customScoresOf(paths: readonly PathInput[], scorer: string): number[] | undefined {
+  const out: number[] = []
+  for (const p of paths) {
+    const s = p.customScores?.[scorer]
+    if (typeof s !== 'number') return undefined
+    out.push(s)
+  }
+  return out
+}
+
+/**
+ * Scores as an M x N row-major matrix (row = class). Built-in scores are always finite (the
+ * inputs are clamped); a custom class takes its plugin's scores when every path has one, with
+ * a non-finite score (the plugin refuses the path) as -Infinity, else the lowest-latency
+ * scores. So -Infinity in a row marks exactly the paths a plugin refused.
  */
 export function scoreAll(
   paths: readonly PathInput[],
   classes: readonly TrafficClass[],
   batch: BatchScorer,
-  scorers: Readonly<Record<string, CustomScorer>>,
 ): Float64Array {
   const n = paths.length
   const inputs = paths.map(scorerInput)
@@ -88,16 +97,10 @@ export function scoreAll(
   )
   const out = n === 0 ? new Float64Array(0) : batch(metrics, weights, { scores: true }).scores!
   classes.forEach((c, row) => {
-    const plugin = c.preference === 'custom' && c.scorer ? scorers[c.scorer] : undefined
+    const custom =
+      c.preference === 'custom' && c.scorer ? customScoresOf(paths, c.scorer) : undefined
     for (let p = 0; p < n; p++) {
-      let s = out[row * n + p]!
-      if (plugin) {
-        try {
-          s = plugin.score(inputs[p]!)
-        } catch {
-          s = Number.NEGATIVE_INFINITY
-        }
-      }
+      const s = custom ? custom[p]! : out[row * n + p]!
       out[row * n + p] = Number.isFinite(s) ? s : Number.NEGATIVE_INFINITY
     }
   })

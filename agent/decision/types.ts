@@ -32,6 +32,14 @@ export interface PathInput extends PathRef {
    * or the path looks fine). Only classes with `predictive` act on it.
    */
   predicted?: boolean
+  /**
+   * Scores of this path by custom scorer name (higher is better), computed for the engine
+   * before the evaluation (agent/scorers runs the plugins in a sandbox): the engine itself
+   * never calls a plugin. A `custom` class uses its scorer's scores only when every path of
+   * the evaluation carries one, else it is scored lowest-latency. A non-finite score means
+   * the plugin refuses the path: the class treats it as down.
+   */
+  customScores?: Readonly<Record<string, number>>
 }
 
 export interface Sla {
@@ -67,16 +75,16 @@ export interface ScorerInput {
   mos: number
 }
 
-/** A custom scorer: higher is better; a non-finite score ranks the path last. */
-export interface CustomScorer {
-  score(metrics: ScorerInput): number
-}
-
 export type DecisionReason =
   /** First choice for this class and peer. */
   | 'initial'
   /** The current path went down (forced, ignores hold-down). */
   | 'path_down'
+  /**
+   * The class's scorer plugin refused the current path (a non-finite score): forced like a
+   * path going down, since the plugin says it must not be used.
+   */
+  | 'refused'
   /** The current path violates the SLA and a compliant path exists. */
   | 'sla'
   /**

@@ -17,6 +17,7 @@ import {
   DecisionEngine,
   type DecisionResult,
   type PathAttributes,
+  type PathInput,
   pathsFromDesiredState,
   type QualitySample,
 } from '../decision'
@@ -183,8 +184,13 @@ export class PathDecider {
 
   /** Runs the decision engine over the paths as they are now; synchronous. */
   decide(paths: MeasuredPaths): DecisionResult | undefined {
-    const engine = this.#engine
-    if (!engine) return undefined
+    const inputs = this.inputsFor(paths)
+    return inputs ? this.evaluate(inputs) : undefined
+  }
+
+  /** The decision engine's input for the paths as they are now (before any plugin scores). */
+  inputsFor(paths: MeasuredPaths): PathInput[] | undefined {
+    if (!this.#engine) return undefined
     const inputs = buildPathInputs(
       this.#attributes,
       paths.quality,
@@ -196,6 +202,13 @@ export class PathDecider {
     )
     const flagged = paths.flagged
     if (flagged) for (const i of inputs) i.predicted = flagged(keyOf(i))
+    return inputs
+  }
+
+  /** Runs the decision engine over `inputs` (inputsFor, maybe with plugin scores added). */
+  evaluate(inputs: PathInput[]): DecisionResult | undefined {
+    const engine = this.#engine
+    if (!engine) return undefined
     const result = engine.evaluate(inputs)
     this.#decisions = result.decisions
     return result

@@ -14,6 +14,7 @@ import type { Routing } from '../routing/types'
 import type { WireGuardBackend } from '../tunnels/types'
 import type { BfdSet, OpenTransport } from './bfd-set'
 import { closeAll } from './close-all'
+import type { CustomScores } from './custom-scores'
 import { PathDecider } from './decide'
 import { PathMeasurement } from './measure'
 import type { PathPredictions } from './predictions'
@@ -57,6 +58,7 @@ export class PathMonitor {
   readonly #measure: PathMeasurement
   readonly #decide: PathDecider
   readonly #report: PathReport
+  #customScores: CustomScores | undefined
   #predictions: PathPredictions | undefined
   #rttObserver: ((path: ProbePathRef, rttMs: number) => void) | undefined
   readonly #stop = new AbortController()
@@ -101,6 +103,11 @@ export class PathMonitor {
       ...(batchScorer ? { batchScorer } : {}),
     })
     this.#report = new PathReport({ logger: this.#log })
+  }
+
+  /** Scorer plugins: their scores go into the engine's input for `custom` classes. */
+  useCustomScores(scores: CustomScores): void {
+    this.#customScores = scores
   }
 
   /**
@@ -274,17 +281,23 @@ export class PathMonitor {
     const now = this.#clock.now()
     const targets = this.#measure.targets
     const predictions = this.#predictions
-    const result = this.#decide.decide({
+    const inputs = this.#decide.inputsFor({
       monitored: new Set(targets.map((t) => t.key)),
       quality: this.#measure.quality(),
       isUp: (key) => this.#measure.isUp(key),
       ...(predictions ? { flagged: (key: string) => predictions.flagged(key) } : {}),
     })
+    if (!inputs) return
+    // Plugins run in their sandboxes here, bounded by their budgets, never inside the engine.
+    const scorerEvents = (await this.#customScores?.annotate(inputs, now)) ?? []
+    if (this.#closed) return
+    const result = this.#decide.evaluate(inputs)
     if (!result) return
     // Liveness events first, then the engine's, then the predictor's (queue order).
     this.#report.observeLiveness(targets, (key) => this.#measure.state(key), now)
     this.#report.observeDecisions(result.events)
     for (const ev of predictions?.events(now, targets, result.events) ?? []) this.#report.push(ev)
+    for (const ev of scorerEvents) this.#report.push(ev)
     await this.#decide.apply(() => this.uplinkStates())
   }
 }

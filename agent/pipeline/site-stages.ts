@@ -4,7 +4,9 @@
  * over the memory fakes; both compose them here, so the tests exercise the same order.
  *
  * routing (uplink tables, rules, forwarding) -> tunnels (WireGuard interfaces) -> overlay
- * (mesh routes) -> monitor (BFD, probes, decisions: the tunnels must exist) -> prediction
+ * (mesh routes) -> scorers (tells the plugin manager what the plan names, before the
+ * monitor's first evaluation; closed after the monitor) -> monitor (BFD, probes, decisions:
+ * the tunnels must exist) -> prediction
  * (reads the monitor) -> classifier (its marks point at the class tables the monitor fills)
  * -> dataplane (ECMP and shaping act on the marks) -> optimizer (last: it sends over the
  * decided paths; on close it goes first, so its classes fall back to the plain tunnels).
@@ -14,6 +16,7 @@ import type { Stage } from './stage'
 
 export interface SiteStageParts {
   mesh: MeshStagesOptions
+  scorers?: Stage | undefined
   monitor?: Stage | undefined
   prediction?: Stage | undefined
   classifier?: Stage | undefined

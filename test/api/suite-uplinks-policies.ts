@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type ApiTarget, expectProblem, newOrg } from './harness'
+import { exampleScorer } from './scorer-components'
 
 export function uplinksPoliciesSuite(target: () => ApiTarget) {
   describe('uplinks', () => {
@@ -97,6 +98,13 @@ export function uplinksPoliciesSuite(target: () => ApiTarget) {
       expect(created.body.match.destinationPrefixes).toEqual(['10.9.0.0/16'])
       const id = created.body.id
       expect((await viewer.get(`/v1/policies/${id}`)).body.name).toBe('voice')
+      // A custom policy may only name a scorer plugin the org has (suite-scorers.ts).
+      const plugin = await operator.target.fetch('/v1/scorers/my-scorer', {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${operator.token}`, 'content-type': 'application/wasm' },
+        body: exampleScorer,
+      })
+      expect(plugin.status).toBe(201)
       const custom = await operator.patch(`/v1/policies/${id}`, {
         action: { preference: 'custom', scorer: 'my-scorer' },
       })

@@ -7,6 +7,7 @@ import { applicationsSuite } from './suite-applications'
 import { authSuite } from './suite-auth'
 import { modelsSuite } from './suite-models'
 import { protocolSuite } from './suite-protocol'
+import { scorersSuite } from './suite-scorers'
 import { sitesSuite } from './suite-sites'
 import { telemetrySuite } from './suite-telemetry'
 import { trafficSuite } from './suite-traffic'
@@ -23,4 +24,5 @@ export function apiSuites(target: () => ApiTarget) {
   alertingSuite(target)
   modelsSuite(target)
   protocolSuite(target)
+  scorersSuite(target)
 }

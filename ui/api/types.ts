@@ -116,6 +116,7 @@ export const EVENT_TYPES = [
   'path.failover',
   'path.failback',
   'path.predicted_degradation',
+  'scorer.fallback',
   'agent.online',
   'agent.offline',
   'agent.enrolled',

@@ -6,6 +6,7 @@
  */
 import { sql } from 'drizzle-orm'
 import {
+  blob,
   index,
   integer,
   primaryKey,
@@ -179,6 +180,30 @@ export const applications = sqliteTable(
     uniqueIndex('applications_org_name_uq').on(t.orgId, t.name),
     index('applications_org_id_idx').on(t.orgId, t.id),
   ],
+)
+
+/**
+ * Scorer plugins (the `custom` path preference): per org and name, the current version's
+ * WebAssembly component bytes. An upload under an existing name replaces the version in place:
+ * a new id (what desired states name and agents fetch), hash, size and bytes, so an id always
+ * stands for one immutable set of bytes. Listing reads every column but `bytes`.
+ */
+export const scorers = sqliteTable(
+  'scorers',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id),
+    name: text('name').notNull(),
+    /** SHA-256 of `bytes`, lowercase hex: what agents check before they load the plugin. */
+    sha256: text('sha256').notNull(),
+    size: integer('size').notNull(),
+    bytes: blob('bytes', { mode: 'buffer' }).notNull(),
+    /** When this version was uploaded. */
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('scorers_org_name_uq').on(t.orgId, t.name)],
 )
 
 export const auditLog = sqliteTable(

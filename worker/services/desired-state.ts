@@ -4,13 +4,13 @@
  * sites with an active agent, chosen by the org's topology: full mesh, or hub-and-spoke
  * where spokes peer with hubs and hubs with everyone.
  */
-import { and, asc, eq, isNull, ne } from 'drizzle-orm'
-import type { DesiredState, DesiredUplink, ModelRef } from '../../protocol/agent'
+import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm'
+import type { DesiredState, DesiredUplink, ModelRef, ScorerRef } from '../../protocol/agent'
 import { splitEndpoint } from '../../protocol/endpoint'
 import type { PolicyAction, PolicyMatch } from '../../protocol/policy'
 import { PROTOCOL_VERSION } from '../../protocol/version'
 import type { Db } from '../db/client'
-import { agents, orgs, policies, sites, uplinks } from '../db/schema'
+import { agents, orgs, policies, scorers, sites, uplinks } from '../db/schema'
 import { notFound } from '../errors'
 import type { AgentRow } from './agent-auth'
 import { AGENT_SETTINGS } from './agent-settings'
@@ -43,6 +43,25 @@ export async function currentRevision(db: Db, siteId: string): Promise<number | 
     .from(sites)
     .where(eq(sites.id, siteId))
   return row?.revision
+}
+
+/** The current versions of the scorer plugins the site's `custom` policies name. */
+async function scorerRefs(
+  db: Db,
+  orgId: string,
+  sitePolicies: readonly { action: PolicyAction }[],
+): Promise<ScorerRef[]> {
+  const names = new Set(
+    sitePolicies.flatMap((p) =>
+      p.action.preference === 'custom' && p.action.scorer ? [p.action.scorer] : [],
+    ),
+  )
+  if (names.size === 0) return []
+  return db
+    .select({ name: scorers.name, id: scorers.id, sha256: scorers.sha256 })
+    .from(scorers)
+    .where(and(eq(scorers.orgId, orgId), inArray(scorers.name, [...names])))
+    .orderBy(asc(scorers.name))
 }
 
 export async function buildDesiredState(
@@ -89,6 +108,17 @@ export async function buildDesiredState(
     desiredApplications(db, site.orgId),
   ])
 
+  const sitePolicies = orgPolicies
+    .filter((p) => policyAppliesTo(p.match as PolicyMatch, site.labels))
+    .map((p) => ({
+      id: p.id,
+      name: p.name,
+      priority: p.priority,
+      match: p.match as PolicyMatch,
+      action: p.action as PolicyAction,
+    }))
+  const scorerVersions = await scorerRefs(db, site.orgId, sitePolicies)
+
   const uplinksBySite = new Map<string, DesiredUplink[]>()
   for (const { uplink } of peerUplinks) {
     const list = uplinksBySite.get(uplink.siteId) ?? []
@@ -125,19 +155,12 @@ export async function buildDesiredState(
         prefixes: peer.site.prefixes,
         uplinks: uplinksBySite.get(peer.site.id) ?? [],
       })),
-    policies: orgPolicies
-      .filter((p) => policyAppliesTo(p.match as PolicyMatch, site.labels))
-      .map((p) => ({
-        id: p.id,
-        name: p.name,
-        priority: p.priority,
-        match: p.match as PolicyMatch,
-        action: p.action as PolicyAction,
-      })),
+    policies: sitePolicies,
     applications: orgApplications,
     probes: AGENT_SETTINGS.probes,
     failover: AGENT_SETTINGS.failover,
     heartbeatIntervalSeconds: AGENT_SETTINGS.heartbeatIntervalSeconds,
     model,
+    scorers: scorerVersions,
   }
 }

@@ -39,6 +39,7 @@ export const DEFAULT_SEVERITY: Record<EventType, Severity> = {
   'path.failover': 'warning',
   'path.failback': 'info',
   'path.predicted_degradation': 'warning',
+  'scorer.fallback': 'warning',
   'agent.online': 'info',
   'agent.offline': 'critical',
   'agent.enrolled': 'info',

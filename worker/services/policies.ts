@@ -15,6 +15,7 @@ import { recordAudit } from './audit'
 import { type Actor, announce, type ServiceContext } from './context'
 import { decodeCursor, type PageRequest, toPage } from './pagination'
 import { bumpOrg } from './revisions'
+import { assertScorerExists } from './scorers'
 import { assertVersion } from './versioning'
 
 type PolicyRow = typeof policies.$inferSelect
@@ -81,6 +82,7 @@ export async function createPolicy(ctx: ServiceContext, actor: Actor, input: Pol
     const { policy, bumped } = await ctx.db.transaction(async (tx) => {
       await assertUnique(tx, actor.orgId, input)
       await assertApplicationsDefined(tx, actor.orgId, input.match)
+      await assertScorerExists(tx, actor.orgId, input.action)
       const [row] = await tx
         .insert(policies)
         .values({ id, orgId: actor.orgId, ...input, createdAt: now, updatedAt: now })
@@ -128,6 +130,7 @@ export async function updatePolicy(
       assertVersion(ifMatch, current.version, `policy ${policyId}`)
       await assertUnique(tx, actor.orgId, patch, policyId)
       await assertApplicationsDefined(tx, actor.orgId, patch.match)
+      await assertScorerExists(tx, actor.orgId, patch.action)
       const [row] = await tx
         .update(policies)
         .set({ ...patch, updatedAt: now, version: current.version + 1 })

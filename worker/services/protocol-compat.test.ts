@@ -25,6 +25,7 @@ describe('protocol compatibility', () => {
     const state = desiredState(4, {
       model: { id: 'm1', sha256: 'a'.repeat(64) },
       applications: [{ name: 'backup', names: ['backup.example'], ports: [] }],
+      scorers: [{ name: 'cheap', id: `scr_${'a'.repeat(28)}`, sha256: 'b'.repeat(64) }],
       policies: [
         {
           id: 'pol_1',
@@ -54,6 +55,7 @@ describe('protocol compatibility', () => {
     })
     expect(v1).not.toHaveProperty('model')
     expect(v1).not.toHaveProperty('applications')
+    expect(v1).not.toHaveProperty('scorers')
     expect(v1.protocolVersion).toBe(1)
     // The current version gets the document as built.
     expect(desiredStateFor(state, PROTOCOL_VERSION)).toBe(state)

@@ -8,8 +8,8 @@
  * know (a policy's `qos`, `balance` or `predictive`) makes it refuse the whole desired
  * state and keep running the one it has. So a v1 agent gets the v1 document: those objects
  * cut down to the keys v1 defined (an allowlist, so keys a later version adds are cut too),
- * no `model` (v1 agents run no predictor), no operator `applications` (v1 agents know only
- * the builtin and default ones), `protocolVersion: 1`. A v1 site therefore routes
+ * no `model` or `scorers` (v1 agents run no predictor and no plugin), no operator
+ * `applications` (v1 agents know only the builtin and default ones), `protocolVersion: 1`. A v1 site therefore routes
  * by its policies without their shaping, per-packet balancing or predictive moves until its
  * agent is upgraded.
  *
@@ -54,9 +54,9 @@ function v1Action(action: PolicyAction): PolicyAction {
   return action.sla ? { ...kept, sla: pick(action.sla, V1_SLA_KEYS) } : kept
 }
 
-/** v1: policies cut to the v1 keys, no model, no applications (see the module comment). */
+/** v1: policies cut to the v1 keys, no model, scorers or applications (module comment). */
 function desiredStateV1(state: DesiredState): DesiredState {
-  const { model: _model, applications: _applications, ...v1 } = state
+  const { model: _model, applications: _applications, scorers: _scorers, ...v1 } = state
   return {
     ...(v1 as DesiredState),
     protocolVersion: 1,

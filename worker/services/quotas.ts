@@ -1,10 +1,10 @@
 /**
- * Per-org quotas (docs/security.md, finding 5): how many sites, webhook endpoints and applications
- * an org may hold, and how many events per minute its agents and operators may add. Each check runs
- * inside the write transaction that would cross the limit, so concurrent requests cannot
- * both slip under it (the database has one writer). The count queries ride on indexes that
- * start with org_id (sites_org_id_idx, webhook_endpoints_org_idx, events_org_idx,
- * applications_org_id_idx).
+ * Per-org quotas (docs/security.md, finding 5): how many sites, webhook endpoints,
+ * applications and scorer plugins an org may hold, and how many events per minute its agents
+ * and operators may add. Each check runs inside the write transaction that would cross the
+ * limit, so concurrent requests cannot both slip under it (the database has one writer). The
+ * count queries ride on indexes that start with org_id (sites_org_id_idx,
+ * webhook_endpoints_org_idx, events_org_idx, applications_org_id_idx, scorers_org_name_uq).
  *
  * Holding too many objects is a 409 `quota-exceeded` (retrying does not help until one is
  * deleted); too many events is a 429 `event-quota-exceeded` with Retry-After (it passes).
@@ -13,7 +13,7 @@ import { and, count, eq, gte } from 'drizzle-orm'
 import { MAX_ORG_APPLICATIONS } from '../../protocol/applications'
 import { ID_PREFIX, idFloor, idTime } from '../../protocol/ids'
 import type { DbOrTx } from '../db/client'
-import { applications, events, sites, webhookEndpoints } from '../db/schema'
+import { applications, events, scorers, sites, webhookEndpoints } from '../db/schema'
 import { ProblemError } from '../errors'
 
 export interface Quotas {
@@ -28,6 +28,8 @@ export interface Quotas {
    * one agent's classifier tables always hold.
    */
   applications: number
+  /** Scorer plugins per org (PATRONUS_QUOTA_SCORERS): each holds up to 4 MiB in the database. */
+  scorers: number
 }
 
 export const DEFAULT_QUOTAS: Quotas = {
@@ -35,6 +37,7 @@ export const DEFAULT_QUOTAS: Quotas = {
   webhooks: 100,
   eventsPerMinute: 6000,
   applications: MAX_ORG_APPLICATIONS,
+  scorers: 32,
 }
 
 const WINDOW_MS = 60_000
@@ -78,6 +81,17 @@ export async function assertApplicationQuota(
       'quota-exceeded',
       `the org holds ${row?.n} applications, its quota is ${quotas.applications} (PATRONUS_QUOTA_APPLICATIONS); delete one first`,
       { quota: 'applications', limit: quotas.applications },
+    )
+  }
+}
+
+export async function assertScorerQuota(tx: DbOrTx, orgId: string, quotas: Quotas): Promise<void> {
+  const [row] = await tx.select({ n: count() }).from(scorers).where(eq(scorers.orgId, orgId))
+  if ((row?.n ?? 0) >= quotas.scorers) {
+    throw new ProblemError(
+      'quota-exceeded',
+      `the org holds ${row?.n} scorer plugins, its quota is ${quotas.scorers} (PATRONUS_QUOTA_SCORERS); delete one first`,
+      { quota: 'scorers', limit: quotas.scorers },
     )
   }
 }
