@@ -6,9 +6,8 @@
  * routing (uplink tables, rules, forwarding) -> tunnels (WireGuard interfaces) -> overlay
  * (mesh routes) -> scorers (tells the plugin manager what the plan names, before the
  * monitor's first evaluation; closed after the monitor) -> monitor (BFD, probes, decisions:
- * the tunnels must exist) -> prediction
- * (reads the monitor) -> classifier (its marks point at the class tables the monitor fills)
- * -> dataplane (ECMP and shaping act on the marks) -> optimizer (last: it sends over the
+ * the tunnels must exist) -> prediction (reads the monitor) -> classifier (its marks point
+ * at the class tables the monitor fills) -> dataplane (ECMP and shaping act on the marks) -> optimizer (last: it sends over the
  * decided paths; on close it goes first, so its classes fall back to the plain tunnels).
  */
 import { type MeshStagesOptions, meshStages } from '../mesh'
@@ -26,6 +25,7 @@ export interface SiteStageParts {
 
 export function siteStages(parts: SiteStageParts): Stage[] {
   const later = [
+    parts.scorers,
     parts.monitor,
     parts.prediction,
     parts.classifier,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { memoryRouting } from '../routing/memory'
 import { desiredState } from '../testing/fixtures'
+import { memoryWireGuard } from '../tunnels/memory'
+import { siteStages } from './site-stages'
 import type { Stage } from './stage'
 import { createStagedPipeline, PipelineError } from './stages'
 
@@ -173,5 +175,37 @@ describe('the staged pipeline', () => {
         plan: PLAN,
       }),
     ).toThrow('two stages named a')
+  })
+})
+
+describe('siteStages: the one order of the running agent', () => {
+  it('puts every part where it belongs, mesh first and the optimizer last', () => {
+    const stub = (name: string): Stage => ({ name, apply: async () => {}, close: async () => {} })
+    const routing = memoryRouting()
+    const names = siteStages({
+      mesh: {
+        backend: memoryWireGuard(routing),
+        routing,
+        privateKey: Buffer.alloc(32).toString('base64'),
+        interfacePrefix: 'pt',
+      },
+      optimizer: stub('optimizer'),
+      dataplane: stub('dataplane'),
+      classifier: stub('classifier'),
+      prediction: stub('prediction'),
+      monitor: stub('monitor'),
+      scorers: stub('scorers'),
+    }).map((s) => s.name)
+    expect(names).toEqual([
+      'routing',
+      'tunnels',
+      'overlay',
+      'scorers',
+      'monitor',
+      'prediction',
+      'classifier',
+      'dataplane',
+      'optimizer',
+    ])
   })
 })

@@ -100,6 +100,9 @@ export class ScorerManager {
    * evaluation that follows a reconfig already falls back for what is missing); the promise
    * settles when the loads it started have.
    */
+  /** The scorer names of the last want(), to log a change once. */
+  #namedBefore = ''
+
   want(desired: Pick<DesiredState, 'policies' | 'scorers'>): Promise<void> {
     if (this.#closed) return Promise.resolve()
     const refs = new Map((desired.scorers ?? []).map((r) => [r.name, r]))
@@ -115,6 +118,11 @@ export class ScorerManager {
       this.#log.info({ scorer: name }, 'scorer plugin no longer named: stopped')
     }
     this.#fallbacks.retain(new Set(needed.keys()))
+    const names = [...needed.keys()].sort().join(',')
+    if (names !== this.#namedBefore) {
+      this.#log.info({ scorers: [...needed.keys()].sort() }, 'scorer plugins named by policies')
+      this.#namedBefore = names
+    }
     const started: Promise<void>[] = []
     for (const [name, classes] of needed) {
       const entry = this.#entries.get(name) ?? newEntry()

@@ -233,7 +233,10 @@ describe('an operator-defined application in the running agent', () => {
     // The backup flow's application is a named one (id >= 16); the other one is plain TLS.
     const backupFlow = tls.find((f) => f.appId >= 16)
     const webFlow = tls.find((f) => f.appId < 16)
-    expect(backupFlow, JSON.stringify(tls)).toBeDefined()
+    expect(
+      backupFlow,
+      JSON.stringify(tls, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+    ).toBeDefined()
     expect(backupFlow?.classId).toBe(0)
     expect(backupFlow?.mark).toBe(BACKUP_MARK)
     expect(webFlow?.classId).toBe(1)
