@@ -35,6 +35,20 @@ function tableFields(table: number): { header: number; attr: number } {
 export class RtNetlinkRouting implements Routing {
   private readonly socket: RtNetlinkSocket
   private closed = false
+  /**
+   * The kernel runs one dump per netlink socket at a time: a second dump while one is in
+   * flight is refused (EBUSY) or interleaves its parts ("Multipart message not terminated
+   * properly"), which the stages and the path monitor, sharing this socket, used to hit
+   * when a decision was applied during a reconfig. Dumps wait for each other; single
+   * requests (a route replace on the failover path) never wait.
+   */
+  private dumps: Promise<unknown> = Promise.resolve()
+
+  private dump<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.dumps.then(run, run)
+    this.dumps = result.catch(() => undefined)
+    return result
+  }
 
   constructor(socket?: RtNetlinkSocket) {
     this.socket = socket ?? createRtNetlink()
@@ -45,7 +59,7 @@ export class RtNetlinkRouting implements Routing {
   }
 
   async links(): Promise<LinkInfo[]> {
-    const messages = await this.socket.getLinks(undefined, undefined, this.opts())
+    const messages = await this.dump(() => this.socket.getLinks(undefined, undefined, this.opts()))
     return messages.map((m) => {
       const info: LinkInfo = {
         index: m.data.index ?? 0,
@@ -115,7 +129,9 @@ export class RtNetlinkRouting implements Routing {
 
   async addresses(dev?: string): Promise<AddressInfo[]> {
     const links = new Map((await this.links()).map((l) => [l.index, l.name]))
-    const messages = await this.socket.getAddresses(undefined, undefined, this.opts())
+    const messages = await this.dump(() =>
+      this.socket.getAddresses(undefined, undefined, this.opts()),
+    )
     const out: AddressInfo[] = []
     for (const m of messages) {
       const name = links.get(m.data.index ?? -1)
@@ -163,7 +179,9 @@ export class RtNetlinkRouting implements Routing {
 
   async routes(table: number, family: 4 | 6 = 4): Promise<RouteSpec[]> {
     const links = new Map((await this.links()).map((l) => [l.index, l.name]))
-    const messages = await this.socket.getRoutes({ family: afOf(family) }, undefined, this.opts())
+    const messages = await this.dump(() =>
+      this.socket.getRoutes({ family: afOf(family) }, undefined, this.opts()),
+    )
     const out: RouteSpec[] = []
     for (const m of messages) {
       const t = m.attrs.table ?? m.data.table ?? 0
@@ -231,7 +249,9 @@ export class RtNetlinkRouting implements Routing {
   }
 
   async rules(family: 4 | 6 = 4): Promise<RuleSpec[]> {
-    const messages = await this.socket.getRules({ family: afOf(family) }, undefined, this.opts())
+    const messages = await this.dump(() =>
+      this.socket.getRules({ family: afOf(family) }, undefined, this.opts()),
+    )
     return messages
       .filter((m) => m.data.action === 'toTbl' || m.data.action === 1)
       .map((m) => {
