@@ -77,7 +77,7 @@ describe('shipped model and training export', () => {
       const cutAt = atMs + RAMP_MS
       const first = replay.ticks.findIndex((t, k) => t > atMs && scores[k]! >= model.threshold)
       expect(first, `ramp at ${atMs} ms never alarmed`).toBeGreaterThanOrEqual(0)
-      // At least a second before the cut: time for the decision engine to move the class.
+      // At least a second before the cut: time for the path selector to move the class.
       expect(cutAt - replay.ticks[first]!, `ramp at ${atMs} ms`).toBeGreaterThanOrEqual(1_000)
       // And no alarm on the clean stretch before the ramp, fresh as the path is.
       const before = replay.ticks.findIndex((t, k) => t <= atMs && scores[k]! >= model.threshold)

@@ -270,16 +270,16 @@ describe('patronus-agent CLI', () => {
     expect(cp.requests.length).toBe(before)
   })
 
-  it('run --dry-run (or PATRONUS_DRY_RUN=1) drives the recording engine and says so', async () => {
+  it('run --dry-run (or PATRONUS_DRY_RUN=1) drives the recording pipeline and says so', async () => {
     expect(await enroll('--uplink', 'fiber=eth0')).toBe(0)
     cp.revoked = true
     expect(
       await runCli(['run', '--state-dir', stateDir], { ...io(), env: { PATRONUS_DRY_RUN: '1' } }),
     ).toBe(3)
     const starting = log.lines
-      .map((l) => JSON.parse(l) as { msg: string; engine?: string })
+      .map((l) => JSON.parse(l) as { msg: string; pipeline?: string })
       .find((l) => l.msg === 'agent starting')
-    expect(starting?.engine).toBe('dry-run')
+    expect(starting?.pipeline).toBe('dry-run')
     expect(log.messages()).not.toContain('WireGuard backend: userspace')
   })
 

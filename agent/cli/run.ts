@@ -208,7 +208,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     agentId: enrollment.agentId,
     siteId: enrollment.siteId,
   })
-  const engineLogger = logger.child({ component: 'engine' })
+  const pipelineLogger = logger.child({ component: 'pipeline' })
   const signer = await loadSigner(paths, enrollment.agentId)
   if (allowInsecureHttp) {
     logger.warn(
@@ -228,8 +228,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     }
   }
   const built: BuiltPipeline = mesh
-    ? await meshPipelineFor(paths, mesh, engineLogger, io.clock)
-    : { pipeline: new RecordingPipeline(engineLogger), release: () => {} }
+    ? await meshPipelineFor(paths, mesh, pipelineLogger, io.clock)
+    : { pipeline: new RecordingPipeline(pipelineLogger), release: () => {} }
   let metrics: MetricsServer | undefined
   const tracing = startAgentTracing(io.env)
   try {
@@ -267,7 +267,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       options: { longPollSeconds: longPoll },
     })
     logger.info(
-      { server: enrollment.serverUrl, version: AGENT_VERSION, engine: mesh ? 'mesh' : 'dry-run' },
+      { server: enrollment.serverUrl, version: AGENT_VERSION, pipeline: mesh ? 'mesh' : 'dry-run' },
       'agent starting',
     )
     const exit = await daemon.run(io.signal)

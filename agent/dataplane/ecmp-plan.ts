@@ -1,5 +1,5 @@
 /**
- * ECMP for `load-balance` classes, planned: from the decision engine's weighted member paths
+ * ECMP for `load-balance` classes, planned: from the path selector's weighted member paths
  * (per peer: up, undamped, SLA-compliant paths, weighted by capacity) and the paths' recent
  * loss, the classifier's 64 hash buckets per class and the routing that serves them.
  *
@@ -135,7 +135,7 @@ function interleave(target: ReadonlyMap<number, number>): number[] {
 
 export interface EcmpInput {
   desired: Pick<DesiredState, 'policies' | 'peers'>
-  /** The decision engine's latest decisions (all classes, all peers). */
+  /** The path selector's latest decisions (all classes, all peers). */
   decisions: readonly ClassDecision[]
   interfacePrefix: string
   /** Destinations of a peer: its prefixes and overlay address (the mesh plan's allowed IPs). */

@@ -1,7 +1,7 @@
 /**
  * ECMP in the running agent: after every path-monitor evaluation (a BFD change, a probe
  * window, a reconfig) the load-balance classes' buckets, tables and fwmark rules follow the
- * decision engine's member paths and weights (ecmp-plan.ts). Order of a change, so that no
+ * path selector's member paths and weights (ecmp-plan.ts). Order of a change, so that no
  * packet meets a mark without a table: new rules and routes first (a path that left has its
  * table pointed at the class's primary path at once, one netlink message per prefix), then
  * the classifier's buckets (bpftool), then the rules and routes nothing points at any more.

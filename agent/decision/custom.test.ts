@@ -1,11 +1,11 @@
 /**
- * `custom` classes in the decision engine: they rank paths by the plugin scores the caller
+ * `custom` classes in the path selector: they rank paths by the plugin scores the caller
  * put on the inputs (PathInput.customScores), fall back to lowest-latency when any path lacks
  * a score, and treat a path the plugin refuses (non-finite score) as down for that class only.
  */
 import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../clock/fake'
-import { DecisionEngine } from './engine'
+import { PathSelector } from './selector'
 import type { DecisionEvent, FailoverSettings, PathInput, TrafficClass } from './types'
 
 const PEER = 'site-b'
@@ -31,7 +31,7 @@ function path(slot: number, rttMs: number, scores?: Record<string, number>): Pat
 
 function setup(failover: Partial<FailoverSettings> = {}) {
   const clock = new FakeClock(Date.UTC(2026, 0, 1))
-  const engine = new DecisionEngine({
+  const engine = new PathSelector({
     clock,
     classes: [VOICE, LATENCY],
     failover: { ...SETTINGS, ...failover },
@@ -48,7 +48,7 @@ function setup(failover: Partial<FailoverSettings> = {}) {
 
 const slot = (d: { path: { localSlot: number } | null }) => d.path?.localSlot ?? null
 
-describe('custom classes in the decision engine', () => {
+describe('custom classes in the path selector', () => {
   it('rank by the plugin scores: a path lowest-latency would not pick', () => {
     const { step } = setup()
     const d = step([path(0, 10, { 'by-mos': 3.1 }), path(1, 80, { 'by-mos': 4.3 })])

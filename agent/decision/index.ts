@@ -6,7 +6,6 @@ export {
   pathsFromDesiredState,
 } from './classes'
 export { type DampingSettings, DEFAULT_DAMPING, FlapDamper } from './damping'
-export { DecisionEngine, type DecisionEngineOptions } from './engine'
 export { buildPathInputs, type QualitySample } from './inputs'
 export {
   type BatchScorer,
@@ -17,4 +16,5 @@ export {
   slaExcess,
   UNMEASURED,
 } from './scoring'
+export { PathSelector, type PathSelectorOptions } from './selector'
 export * from './types'

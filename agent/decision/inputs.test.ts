@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../clock/fake'
 import type { PathQuality } from '../probes/quality'
-import { DecisionEngine } from './engine'
 import { buildPathInputs, type QualitySample } from './inputs'
+import { PathSelector } from './selector'
 
 describe('buildPathInputs', () => {
   it('joins attributes, liveness and quality; unmeasured paths get null metrics', () => {
@@ -58,7 +58,7 @@ describe('buildPathInputs', () => {
   })
 
   it('a measured path beats an unmeasured one', () => {
-    const engine = new DecisionEngine({
+    const engine = new PathSelector({
       clock: new FakeClock(),
       classes: [{ id: 'default', name: 'default', preference: 'lowest-latency' }],
       failover: { holdDownMs: 0, failbackAfterMs: 0, hysteresisPct: 10 },

@@ -1,5 +1,5 @@
 /**
- * Predictive moves in the decision engine, on a fake clock: a class that opts in
+ * Predictive moves in the path selector, on a fake clock: a class that opts in
  * leaves a path the predictor flags before it fails, with the hold-down and hysteresis of
  * reactive failover, and comes back only once the path is clean (no flag and no reactive
  * fault for failbackAfterMs). Classes that do not opt in never move on a prediction.
@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../clock/fake'
 import { classesFromDesiredState } from './classes'
-import { DecisionEngine } from './engine'
+import { PathSelector } from './selector'
 import type { DecisionEvent, FailoverSettings, PathInput, TrafficClass } from './types'
 
 const PEER = 'site-b'
@@ -40,7 +40,7 @@ function path(localSlot: number, rttMs: number, predicted = false, up = true): P
 
 function setup(failover: Partial<FailoverSettings> = {}) {
   const clock = new FakeClock(T0)
-  const engine = new DecisionEngine({
+  const engine = new PathSelector({
     clock,
     classes: [VOICE, BULK],
     failover: { ...SETTINGS, ...failover },
@@ -58,7 +58,7 @@ function setup(failover: Partial<FailoverSettings> = {}) {
   return { clock, events, step }
 }
 
-describe('decision engine: predictive moves', () => {
+describe('path selector: predictive moves', () => {
   it('moves an opted-in class off a flagged path before it fails; others stay', () => {
     const { step, clock, events } = setup()
     expect(step([path(0, 20), path(1, 40)])).toMatchObject({ voice: 0, bulk: 0 })

@@ -1,5 +1,5 @@
 /**
- * The decision engine's inputs and outputs. A path is (local uplink slot, peer site, remote
+ * The path selector's inputs and outputs. A path is (local uplink slot, peer site, remote
  * uplink slot), as in the path model (docs/architecture.md); a traffic class is one policy of
  * the desired state, or the default class. Metrics arrive from BFD, the tunnel watcher and the
  * quality probes; the engine never measures anything itself.

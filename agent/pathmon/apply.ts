@@ -1,5 +1,5 @@
 /**
- * Applies the decision engine's choices to the kernel over rtnetlink (no `ip` process on
+ * Applies the path selector's choices to the kernel over rtnetlink (no `ip` process on
  * the hot path): the default class is the mesh table, each policy class its own table; a
  * class moves to a path by replacing, one netlink message per prefix, the routes to the
  * peer's prefixes and overlay address with routes via the path's `wg-i-j`. Replacing is

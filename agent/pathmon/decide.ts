@@ -1,7 +1,7 @@
 /**
  * Deciding each traffic class's path and steering the class onto it (the path monitor's
  * second part): the measured path states, the probes' quality and the predictor's flags go
- * into the decision engine (agent/decision), and its decisions are applied by the
+ * into the path selector (agent/decision), and its decisions are applied by the
  * RouteApplier: the default class in the mesh table, policy classes in their own tables
  * behind `ip rule`s (class-rules.ts), together with the control plane's rule
  * (control-plane-rule.ts). At its first evaluation it removes the class rules and routes a
@@ -14,10 +14,10 @@ import {
   type ClassDecision,
   classesFromDesiredState,
   DEFAULT_CLASS_ID,
-  DecisionEngine,
   type DecisionResult,
   type PathAttributes,
   type PathInput,
+  PathSelector,
   pathsFromDesiredState,
   type QualitySample,
 } from '../decision'
@@ -64,7 +64,7 @@ export class PathDecider {
   readonly #applier: RouteApplier
   readonly #meshTable = TABLES.mesh.base
   readonly #controlPlane: ControlPlaneRule
-  #engine: DecisionEngine | undefined
+  #engine: PathSelector | undefined
   #attributes: PathAttributes[] = []
   #allowed = new Map<string, string[]>()
   #classTables = new Map<string, number>()
@@ -143,7 +143,7 @@ export class PathDecider {
     }
     if (this.#engine) this.#engine.reconfig({ classes, failover: desired.failover })
     else {
-      this.#engine = new DecisionEngine({
+      this.#engine = new PathSelector({
         clock: this.#o.clock,
         classes,
         failover: desired.failover,
@@ -182,13 +182,13 @@ export class PathDecider {
     }
   }
 
-  /** Runs the decision engine over the paths as they are now; synchronous. */
+  /** Runs the path selector over the paths as they are now; synchronous. */
   decide(paths: MeasuredPaths): DecisionResult | undefined {
     const inputs = this.inputsFor(paths)
     return inputs ? this.evaluate(inputs) : undefined
   }
 
-  /** The decision engine's input for the paths as they are now (before any plugin scores). */
+  /** The path selector's input for the paths as they are now (before any plugin scores). */
   inputsFor(paths: MeasuredPaths): PathInput[] | undefined {
     if (!this.#engine) return undefined
     const inputs = buildPathInputs(
@@ -205,7 +205,7 @@ export class PathDecider {
     return inputs
   }
 
-  /** Runs the decision engine over `inputs` (inputsFor, maybe with plugin scores added). */
+  /** Runs the path selector over `inputs` (inputsFor, maybe with plugin scores added). */
   evaluate(inputs: PathInput[]): DecisionResult | undefined {
     const engine = this.#engine
     if (!engine) return undefined

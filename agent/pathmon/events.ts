@@ -1,6 +1,6 @@
 /**
  * What the path monitor reports: path liveness transitions (path.down / path.up) and the
- * decision engine's events (failover, failback, SLA violation) as protocol AgentEvents,
+ * path selector's events (failover, failback, SLA violation) as protocol AgentEvents,
  * and the 10 s telemetry batch (one sample per path plus the active path of every class).
  */
 import type { AgentEvent, PathKey, PathSample } from '../../protocol/telemetry'

@@ -112,7 +112,7 @@ export class PathMonitor {
 
   /**
    * A failure predictor (agent/predict): fed every probe outcome and BFD transition; its
-   * flags go into the decision engine's input (PathInput.predicted), its events into the
+   * flags go into the path selector's input (PathInput.predicted), its events into the
    * queue.
    */
   usePredictions(predictions: PathPredictions): void {

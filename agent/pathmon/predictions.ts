@@ -1,7 +1,7 @@
 /**
  * What the path monitor needs from a failure predictor (agent/predict implements
  * it): the monitor feeds it what it already observes (every quality-probe outcome, every
- * BFD transition), asks which paths are flagged when it builds the decision engine's input,
+ * BFD transition), asks which paths are flagged when it builds the path selector's input,
  * and queues the events it returns after each evaluation. An interface, so pathmon does
  * not depend on onnxruntime.
  */

@@ -1,7 +1,7 @@
 /**
  * What the path monitor reports (its third part), queued for the daemon to post; nothing
  * here talks to the control plane. Events: path liveness transitions (path.down/path.up),
- * the decision engine's failover/failback/SLA events and the predictor's, in a queue
+ * the path selector's failover/failback/SLA events and the predictor's, in a queue
  * bounded at EVENT_QUEUE_MAX (the oldest go first; how many is logged at the next take).
  * Telemetry: one sample per path plus the active path of every class. Uplink states: an
  * uplink is up while one of its BFD sessions is.

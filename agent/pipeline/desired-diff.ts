@@ -16,7 +16,7 @@ export interface DesiredDiff {
   added: string[]
   removed: string[]
   changed: string[]
-  /** Every route the engine should hold after this reconfig (the full set, not a delta). */
+  /** Every route the pipeline should hold after this reconfig (the full set, not a delta). */
   routes: PeerRoute[]
 }
 

@@ -27,7 +27,7 @@ export class RecordingPipeline implements Pipeline {
   }
 
   async reconfig(desired: DesiredState): Promise<void> {
-    if (this.closed) throw new Error('reconfig: the engine is closed')
+    if (this.closed) throw new Error('reconfig: the pipeline is closed')
     const plan = planReconfig(this.current, desired)
     this.plans.push(plan)
     this.current = desired
@@ -49,6 +49,6 @@ export class RecordingPipeline implements Pipeline {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.logger.info({}, 'engine closed')
+    this.logger.info({}, 'pipeline closed')
   }
 }

@@ -24,7 +24,7 @@ export interface MeshPlanOptions {
   interfacePrefix: string
   /**
    * `lab`: an uplink's endpointHost is its own address, so the `from` rule of an uplink
-   * comes from the plan. `prod`: endpointHost may be a NAT's public address; the engine
+   * comes from the plan. `prod`: endpointHost may be a NAT's public address; the routing stage
    * takes the `from` address from the live interface instead.
    */
   mode: 'lab' | 'prod'

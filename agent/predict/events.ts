@@ -2,7 +2,7 @@
  * `path.predicted_degradation` events: one per episode, not one per 100 ms round. An episode
  * of a path starts when its flag rises and ends once the flag has stayed down for quietMs,
  * so P hovering around the threshold is one event, not a storm. The event names the path,
- * P, the model (id, threshold, horizon) and the classes the decision engine moved off the
+ * P, the model (id, threshold, horizon) and the classes the path selector moved off the
  * path in the same evaluation (later moves, after a hold-down, are logged as path decisions).
  */
 import type { AgentEvent } from '../../protocol/telemetry'

@@ -3,7 +3,7 @@
  * outcome and BFD transition the path monitor observes, and every `intervalMs` (100 ms) ONE
  * model run over all paths (a batch of rows x FEATURE_COUNT), giving P(failure or SLA
  * violation within the model's horizon) per path. A path is flagged while P >= the model's
- * threshold; the decision engine does the rest (hysteresis, hold-down, failback).
+ * threshold; the path selector does the rest (hysteresis, hold-down, failback).
  *
  * Windows are fed whether or not a model is loaded, so a model that arrives later (or is
  * swapped) scores paths with their full history at once. With no model nothing is flagged:

@@ -3,7 +3,7 @@
  * fetched, verified, cached (and loaded from the cache without the network), hot-swapped when
  * the version changes; a hash mismatch, a version the desired state does not name, a plugin
  * over its budget or one that traps make the class fall back to lowest-latency, reported once
- * per change of reason and counted on /metrics; the decision engine then picks what the
+ * per change of reason and counted on /metrics; the path selector then picks what the
  * plugin prefers, or what lowest-latency would.
  */
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
@@ -13,7 +13,7 @@ import { Registry } from 'prom-client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { DesiredState, ScorerRef } from '../../protocol/agent'
 import { systemClock } from '../clock'
-import { DecisionEngine, type PathInput } from '../decision'
+import { type PathInput, PathSelector } from '../decision'
 import { silentLogger } from '../logger'
 import { ScorerManager, type ScorerManagerOptions } from './manager'
 import { registerScorerMetrics } from './metrics'
@@ -230,7 +230,7 @@ describe('scorer manager', () => {
     const v1 = ref('slow', looping)
     const t = setup(new Map([[v1.id, looping]]))
     await t.manager.want(desired([v1]))
-    const engine = new DecisionEngine({
+    const engine = new PathSelector({
       clock: systemClock,
       classes: [{ id: 'pol_0', name: 'p0', preference: 'custom', scorer: 'slow' }],
       failover: { holdDownMs: 0, failbackAfterMs: 0, hysteresisPct: 0 },
@@ -269,7 +269,7 @@ describe('scorer manager', () => {
     const inputs = paths()
     const events = await t.manager.annotate(inputs, Date.now())
     expect(events.map((e) => [e.details?.scorer, e.details?.reason])).toEqual([['bad', 'error']])
-    const engine = new DecisionEngine({
+    const engine = new PathSelector({
       clock: systemClock,
       classes: [
         { id: 'pol_0', name: 'p0', preference: 'custom', scorer: 'bad' },

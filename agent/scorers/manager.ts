@@ -8,7 +8,7 @@
  *
  * Before each decision (`annotate`), every scorer that is needed scores the paths that are up
  * in one batch, within its time budget, and the scores go onto the path inputs
- * (PathInput.customScores) for the decision engine, which stays pure and synchronous. A
+ * (PathInput.customScores) for the path selector, which stays pure and synchronous. A
  * scorer that cannot score (loading, missing, refused, over budget, crashed, failing) leaves
  * no scores, so its classes are scored lowest-latency in that evaluation; the change of
  * state is logged and reported once as a `scorer.fallback` event (fallbacks.ts) and every

@@ -1,6 +1,6 @@
 /**
  * A scorer plugin in a sandbox: its own worker thread, so that a plugin can never stall the
- * agent's event loop (BFD, probes, the decision engine all run on it).
+ * agent's event loop (BFD, probes, the path selector all run on it).
  *
  * Why a worker: a plugin call is synchronous WebAssembly, and a synchronous call on the main
  * thread cannot be pre-empted: a plugin that loops would freeze the agent for good. A worker

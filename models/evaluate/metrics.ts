@@ -4,7 +4,7 @@
  * `npm run bench:predict`. Definitions (README "Metrics"):
  *
  * - An alarm is a tick whose score is >= the threshold. Alarm ticks less than `mergeGapMs`
- *   apart form one alarm episode (the decision engine's hold-down makes them one move).
+ *   apart form one alarm episode (the path selector's hold-down makes them one move).
  * - Detection of an event starting at s: the first alarm tick in [s - horizon, s + after];
  *   its lead is s minus the start of the episode it belongs to (negative: detected late, as
  *   reactive BFD always is). The event is *predicted* when the lead is > 0.

@@ -203,7 +203,7 @@ function paintIncident(
         const down = rng.uniform(500, 3_000)
         // Every outage is abrupt: the path is clean for 3-15 s (random) before each, so
         // nothing in the probes announces one within the horizon; the earlier flaps say the
-        // route is unstable (the decision engine's hold-down is the answer to that), not when.
+        // route is unstable (the path selector's hold-down is the answer to that), not when.
         tl.paint(t, t + down, CAUSE_ABRUPT, () => ({ loss: 1 }))
         const delta = rng.uniform(2, 0.3 * base + 5) * (rng.chance(0.5) ? 1 : -1)
         tl.shiftFrom(t + down, Math.max(delta, -0.5 * base))

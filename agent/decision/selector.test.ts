@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../clock/fake'
-import { DecisionEngine } from './engine'
+import { PathSelector } from './selector'
 import {
   type DecisionEvent,
   type FailoverSettings,
@@ -34,10 +34,10 @@ function path(localSlot: number, rttMs: number, extra: Partial<PathInput> = {}):
 function setup(
   failover: Partial<FailoverSettings> = {},
   classes: TrafficClass[] = [DEFAULT],
-  extra: Partial<ConstructorParameters<typeof DecisionEngine>[0]> = {},
+  extra: Partial<ConstructorParameters<typeof PathSelector>[0]> = {},
 ) {
   const clock = new FakeClock(T0)
-  const engine = new DecisionEngine({
+  const engine = new PathSelector({
     clock,
     classes,
     failover: { ...SETTINGS, ...failover },
@@ -57,7 +57,7 @@ const slot = (d: { path: { localSlot: number } | null }) => d.path?.localSlot ??
 const moves = (events: DecisionEvent[]) =>
   events.filter((e) => e.type === 'failover' || e.type === 'switch' || e.type === 'failback')
 
-describe('decision engine', () => {
+describe('path selector', () => {
   it('first picks the best path by preference, with no event', () => {
     const { step, events } = setup()
     const d = step([path(0, 50), path(1, 20), path(2, 30)])

@@ -1,5 +1,5 @@
 /**
- * The decision engine: for every traffic class and every peer site, which path (or, for
+ * The path selector: for every traffic class and every peer site, which path (or, for
  * load-balance, which weighted set of paths) carries the class. Pure logic over an injected
  * clock: the caller feeds it every path's state (`evaluate`) whenever something changes (a BFD
  * transition, a probe window, a timer) and applies the decisions as route changes.
@@ -29,6 +29,19 @@
  */
 import { scorePaths } from '../../wasm/score/score'
 import type { Clock } from '../clock'
+import {
+  assertUniqueClasses,
+  best,
+  type Candidate,
+  type ClassState,
+  dedupe,
+  type Emit,
+  EVENT_OF,
+  newState,
+  type PathTrack,
+  ref,
+  weigh,
+} from './candidates'
 import { type DampingSettings, DEFAULT_DAMPING, FlapDamper } from './damping'
 import { type BatchScorer, betterBy, scoreAll, slaExcess } from './scoring'
 import {
@@ -41,10 +54,9 @@ import {
   type PathRef,
   pathKey,
   type TrafficClass,
-  type WeightedPath,
 } from './types'
 
-export interface DecisionEngineOptions {
+export interface PathSelectorOptions {
   clock: Clock
   /** In priority order; the default class should be last (see classesFromDesiredState). */
   classes: readonly TrafficClass[]
@@ -62,63 +74,7 @@ export interface DecisionEngineOptions {
 
 export const MIN_GAIN = 2
 
-interface PathTrack {
-  ref: PathRef
-  up: boolean
-  /** Last time the path was seen down (or -Infinity). */
-  lastDownAt: number
-  damper: FlapDamper
-}
-
-interface ClassState {
-  current: string | null
-  /** Load-balance members (keys); [current] otherwise. */
-  members: string[]
-  lastSwitchAt: number
-  since: number | null
-  failedFrom: string | null
-  slaViolation: boolean
-  hadPath: boolean
-}
-
-type Emit = (
-  type: DecisionEvent['type'],
-  from: Candidate | undefined,
-  to: Candidate | undefined,
-  reason: DecisionReason,
-) => void
-
-const EVENT_OF: Record<DecisionReason, DecisionEvent['type']> = {
-  initial: 'switch',
-  path_down: 'failover',
-  refused: 'switch',
-  restored: 'failover',
-  sla: 'switch',
-  predicted: 'switch',
-  damped: 'switch',
-  better: 'switch',
-  failback: 'failback',
-  current_best: 'switch',
-  hold_down: 'switch',
-  hysteresis: 'switch',
-  no_path: 'no_path',
-}
-
-interface Candidate {
-  key: string
-  index: number
-  input: PathInput
-  score: number
-  excess: number
-  /** Up, but refused by the class's scorer plugin (treated as down for this class). */
-  refused: boolean
-  suppressed: boolean
-  clean: boolean
-  /** Flagged by the predictor, for a class that acts on it. */
-  predicted: boolean
-}
-
-export class DecisionEngine {
+export class PathSelector {
   readonly #clock: Clock
   readonly #batch: BatchScorer
   #classes: readonly TrafficClass[]
@@ -130,7 +86,7 @@ export class DecisionEngine {
   /** Last time a path broke a class's SLA, by `${classId}|${pathKey}`. */
   readonly #lastSlaBadAt = new Map<string, number>()
 
-  constructor(options: DecisionEngineOptions) {
+  constructor(options: PathSelectorOptions) {
     this.#clock = options.clock
     this.#batch = options.batchScorer ?? scorePaths
     this.#classes = options.classes
@@ -441,69 +397,3 @@ export class DecisionEngine {
 }
 
 /** Highest score (or smallest SLA excess, then score, when nothing is compliant); ties: input order. */
-function best(list: readonly Candidate[], byExcess: boolean): Candidate | undefined {
-  let top: Candidate | undefined
-  for (const c of list) {
-    if (!top) {
-      top = c
-      continue
-    }
-    if (byExcess && c.excess !== top.excess) {
-      if (c.excess < top.excess) top = c
-      continue
-    }
-    if (c.score > top.score || (c.score === top.score && c.index < top.index)) top = c
-  }
-  return top
-}
-
-/** Load-balance weights follow bandwidth (equal shares when a member's bandwidth is unknown). */
-function weigh(members: readonly Candidate[], balance: boolean): WeightedPath[] {
-  if (members.length === 0) return []
-  if (!balance || members.length === 1) {
-    return members.slice(0, 1).map((c) => ({ path: ref(c.input), weight: 1 }))
-  }
-  const bw = members.map((c) => c.input.bandwidthMbps)
-  const known = bw.every((b) => typeof b === 'number' && Number.isFinite(b) && b > 0)
-  const shares = known ? (bw as number[]) : members.map(() => 1)
-  const total = shares.reduce((a, b) => a + b, 0)
-  return members
-    .map((c, i) => ({ path: ref(c.input), weight: shares[i]! / total }))
-    .sort((a, b) => b.weight - a.weight)
-}
-
-function newState(): ClassState {
-  return {
-    current: null,
-    members: [],
-    lastSwitchAt: Number.NEGATIVE_INFINITY,
-    since: null,
-    failedFrom: null,
-    slaViolation: false,
-    hadPath: false,
-  }
-}
-
-function ref(p: PathRef): PathRef {
-  return { peerSiteId: p.peerSiteId, localSlot: p.localSlot, remoteSlot: p.remoteSlot }
-}
-
-/** Paths in a stable order (peer, local slot, remote slot); a repeated path keeps its last entry. */
-function dedupe(input: readonly PathInput[]): PathInput[] {
-  const map = new Map<string, PathInput>()
-  for (const p of input) map.set(pathKey(p), p)
-  return [...map.values()].sort(
-    (a, b) =>
-      (a.peerSiteId < b.peerSiteId ? -1 : a.peerSiteId > b.peerSiteId ? 1 : 0) ||
-      a.localSlot - b.localSlot ||
-      a.remoteSlot - b.remoteSlot,
-  )
-}
-
-function assertUniqueClasses(classes: readonly TrafficClass[]): void {
-  const ids = new Set<string>()
-  for (const c of classes) {
-    if (ids.has(c.id)) throw new RangeError(`decision engine: duplicate class id ${c.id}`)
-    ids.add(c.id)
-  }
-}
