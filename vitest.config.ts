@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config'
 // vitest.ui.config.ts).
 export default defineConfig({
   test: {
-    include: ['{worker,protocol,agent,wasm,test,bench,scripts,models,ui}/**/*.test.ts'],
+    include: ['{worker,protocol,agent,wasm,test,bench,scripts,models,ui,cli}/**/*.test.ts'],
     exclude: ['test/workers/**', 'test/lab/**', 'test/ui/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
