@@ -3,7 +3,8 @@
  * scripts a script's pre-hooks run, and what a script's entry file imports (relative imports
  * only, found by a plain scan: enough to tell whether it reaches code that needs build output).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 
 export type Scripts = Readonly<Record<string, string>>
@@ -89,10 +90,8 @@ export function importClosure(root: string, entry: string): Set<string> {
   return seen
 }
 
-/** The markdown files people read: README.md and docs/*.md. */
+/** The markdown files people read: every tracked *.md (README.md, docs/, models/...). */
 export function docFiles(root: string): string[] {
-  const docs = readdirSync(join(root, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => join('docs', f))
-  return ['README.md', ...docs]
+  const out = execFileSync('git', ['ls-files', '-z', '*.md'], { cwd: root, encoding: 'utf8' })
+  return out.split('\0').filter((path) => path !== '')
 }
