@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # The Patronus control plane (the Node runtime of `npm start`) as a container image.
 #
 #   docker build -t patronus-control .

@@ -132,6 +132,15 @@ describe('Dockerfile', () => {
     }
   })
 
+  it('gives the dashboard build every file it imports', () => {
+    // The build stage copies the whole (allow-listed) context: the list must let through
+    // the vite config, the dashboard's entry and everything they import (worker/api/...).
+    const entry = /<script[^>]*src="\.\/([^"]+)"/.exec(read('ui/index.html'))?.[1]
+    expect(entry).toBeDefined()
+    const { modules } = importClosure(ROOT, ['ui.vite.config.ts', `ui/${entry}`])
+    expect([...modules].filter((path) => !passesDockerignore(ignore, path))).toEqual([])
+  })
+
   it('keeps node_modules, local data, build output and secrets out of the build context', () => {
     for (const path of [
       'node_modules/hono/package.json',
