@@ -9,10 +9,11 @@
  * Refuses to run on a busy machine (1-minute load average above MAX_LOAD). Writes
  * bench/results/agent.json (every run) and the "Agent start-up" section of docs/benchmarks.md.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { serveFakeControlPlane } from '../test/agent/control-plane-server'
 
 const RUNS = Number(process.env.BENCH_AGENT_RUNS ?? 8)
@@ -104,7 +105,8 @@ const samples: Sample[] = []
 const started = Date.now()
 try {
   const stateDir = join(dir, 'state')
-  execFileSync(
+  // Asynchronously: the control plane answering it lives in this process's event loop.
+  await promisify(execFile)(
     process.execPath,
     [
       ...MODES.bundle,
@@ -117,7 +119,7 @@ try {
       '--state-dir',
       stateDir,
     ],
-    { env: ENV, stdio: 'ignore' },
+    { env: ENV },
   )
   for (let i = 0; i < RUNS; i++) {
     const order: Mode[] = i % 2 === 0 ? ['tsx', 'bundle'] : ['bundle', 'tsx']
