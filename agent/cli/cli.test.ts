@@ -8,6 +8,7 @@ import { statePaths } from '../state'
 import { FakeControlPlane } from '../testing/fake-control-plane'
 import { desiredState, peer } from '../testing/fixtures'
 import { type CapturedLog, captureLogger } from '../testing/harness'
+import { AGENT_VERSION } from '../version'
 import { runCli } from './cli'
 import type { CliIo } from './io'
 
@@ -232,6 +233,11 @@ describe('patronus-agent CLI', () => {
       lastSyncAt: '2026-06-01T00:00:00.000Z',
     })
     expect(status.uplinks).toEqual([{ name: 'fiber', interface: 'eth0', slot: 0 }])
+  })
+
+  it('prints its version on --version', async () => {
+    expect(await cli('--version')).toBe(0)
+    expect(out.join('')).toBe(`patronus-agent ${AGENT_VERSION}\n`)
   })
 
   it('answers --help on every command and rejects bad usage with exit 2', async () => {

@@ -5,6 +5,7 @@
  * detail, never as a stack trace.
  */
 import { AgentRevokedError } from '../control'
+import { AGENT_VERSION } from '../version'
 import { UsageError } from './args'
 import { enrollCommand } from './enroll'
 import { type CliIo, EXIT } from './io'
@@ -22,7 +23,8 @@ Commands:
   run       run the daemon (fail-static, long-poll sync, heartbeats)
   status    show identity, server, revision, last sync and uplinks
 
-Run \`patronus-agent <command> --help\` for a command's options.
+Run \`patronus-agent <command> --help\` for a command's options;
+\`patronus-agent --version\` prints the agent's version.
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 agent revoked by the control plane.
 `
@@ -39,6 +41,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(MAIN_HELP)
     return name === undefined ? EXIT.usage : EXIT.ok
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`patronus-agent ${AGENT_VERSION}\n`)
+    return EXIT.ok
   }
   const command = COMMANDS[name]
   if (!command) {
