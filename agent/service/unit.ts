@@ -13,6 +13,11 @@
  *   CAP_PERFMON (the verifier's pointer rules for tc programs) and CAP_SYS_ADMIN, because
  *   bpftool reaches the loaded program and its maps by id (BPF_*_GET_FD_BY_ID), which the
  *   kernel still reserves to CAP_SYS_ADMIN; kernels before 5.8 also need it to load at all.
+ * Not set, on purpose: ProtectKernelTunables (the classifier's tc may mount bpffs under
+ * /sys), ProtectClock and PrivateDevices (they restrict devices, and the TUNs need
+ * /dev/net/tun), MemoryDenyWriteExecute (V8 compiles to executable memory), a system call
+ * filter or RestrictAddressFamilies (tc and bpftool, children of the agent, use bpf(2) and
+ * families that vary with the iproute2 build).
  * Sysctl writes (forwarding, rp_filter) need no capability: the agent is root, the owner of
  * /proc/sys; ReadWritePaths keeps them possible under any later ProtectKernelTunables.
  */
@@ -176,7 +181,14 @@ export function renderUnit(options: UnitOptions): string {
     `CapabilityBoundingSet=${caps}`,
     `AmbientCapabilities=${caps}`,
     'ProtectKernelModules=yes',
+    'ProtectKernelLogs=yes',
     'ProtectControlGroups=yes',
+    'ProtectHostname=yes',
+    'PrivateMounts=yes',
+    // The agent works in the host's network namespace and makes none.
+    'RestrictNamespaces=yes',
+    // Everything the agent writes is private (keys, caches, wireguard-go's sockets).
+    'UMask=0077',
     'LockPersonality=yes',
     'RestrictRealtime=yes',
     'RestrictSUIDSGID=yes',
