@@ -127,6 +127,7 @@ describe('the systemd unit', () => {
       'a\\b',
       "it's",
       '%n%h',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a systemd variable, on purpose
       '$HOME ${PATH}',
       '--x=`id`',
     ]
