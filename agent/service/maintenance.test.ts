@@ -31,12 +31,18 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true })
 })
 
-/** Advances fake time in poll steps, with real event-loop turns for file I/O, until `done`. */
+/**
+ * Advances fake time in poll steps until `done`. Each step also waits a little real time:
+ * the loops under test do real file I/O (the thread pool), which event-loop turns alone do
+ * not wait for on a busy machine.
+ */
 async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline) {
     if (await done()) return
     clock.advance(250)
-    await settle(10)
+    await settle(5)
+    await new Promise((r) => setTimeout(r, 2))
   }
   throw new Error(`timed out waiting for ${what}`)
 }
