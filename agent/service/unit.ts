@@ -81,18 +81,15 @@ export function quoteExecArg(arg: string): string {
   return `"${doubled.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
 }
 
-/** The ExecStart= value: node, the agent script, `run --state-dir DIR`, then runArgs. */
+/** What ExecStart= runs: node, the agent script, `run --state-dir DIR`, then runArgs. */
+export function execStartArgv(options: UnitOptions): string[] {
+  return [options.node, options.script, 'run', '--state-dir', options.stateDir, ...options.runArgs]
+}
+
+/** The ExecStart= value: execStartArgv, each argument quoted for systemd. */
 export function execStartLine(options: UnitOptions): string {
   checkPaths(options)
-  const argv = [
-    options.node,
-    options.script,
-    'run',
-    '--state-dir',
-    options.stateDir,
-    ...options.runArgs,
-  ]
-  return argv.map(quoteExecArg).join(' ')
+  return execStartArgv(options).map(quoteExecArg).join(' ')
 }
 
 /** Directories the unit hides from the agent: ProtectHome=yes and PrivateTmp=yes. */
