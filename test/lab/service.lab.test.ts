@@ -74,7 +74,11 @@ function startAsService(): CliAgent {
 /** CapBnd and CapEff of the agent process, as hex masks. */
 async function capsOf(agent: CliAgent): Promise<{ bnd: bigint; eff: bigint }> {
   const status = await readFile(`/proc/${agent.proc.pid}/status`, 'utf8')
-  const field = (name: string) => BigInt(`0x${/^${name}:\s*([0-9a-f]+)$/m.exec(status)?.[1]}`)
+  const field = (name: string) => {
+    const hex = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1]
+    if (!hex) throw new Error(`no ${name} in /proc/${agent.proc.pid}/status`)
+    return BigInt(`0x${hex}`)
+  }
   return { bnd: field('CapBnd'), eff: field('CapEff') }
 }
 
