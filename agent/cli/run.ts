@@ -44,7 +44,8 @@ export const RUN_HELP = `Usage: patronus-agent run [options]
 Run the agent daemon: apply the cached desired state at once (fail-static), then keep
 it in sync with the control plane (long-poll) and send heartbeats. Stops cleanly on
 SIGTERM/SIGINT (exit 0), removing its tunnels and routes. Exits 3 if the control plane
-revoked this agent.
+revoked this agent. While \`patronus-agent down\` holds it in maintenance (maintenance.json
+in the state directory) the pipeline stays closed; \`up\` starts it again.
 
 The desired state is applied as a WireGuard mesh (needs root): one interface per
 (local uplink, remote uplink) pair, rtnetlink routes and rules, IPv4 forwarding on and

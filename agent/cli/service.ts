@@ -3,6 +3,7 @@
  * (agent/service/unit.ts says what the unit contains and why).
  */
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { installService, uninstallService } from '../service/install'
 import { realServiceHost } from '../service/systemd'
@@ -89,6 +90,13 @@ export async function installCommand(args: string[], io: CliIo): Promise<number>
   if (values.print) {
     io.stdout(renderUnit(unit))
     return EXIT.ok
+  }
+  if (!existsSync(join(unit.stateDir, 'agent.json'))) {
+    // A warning, not a refusal: the unit may be staged before the site is enrolled.
+    io.stderr(
+      `patronus-agent: warning: ${unit.stateDir} holds no enrollment; the service exits ` +
+        'at each start until `patronus-agent enroll` is run\n',
+    )
   }
   if (usesClassifier(runArgs) && !existsSync(CLASSIFIER_OBJECT)) {
     // The agent builds it on demand, but not under ProtectSystem=strict (read-only checkout).
