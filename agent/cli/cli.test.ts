@@ -224,6 +224,9 @@ describe('patronus-agent CLI', () => {
       'revision',
       'lastSyncAt',
       'uplinks',
+      'maintenance',
+      'pathsAt',
+      'paths',
     ])
     expect(status).toMatchObject({
       agentId: 'agt_1',

@@ -9,7 +9,9 @@ import { AGENT_VERSION } from '../version'
 import { UsageError } from './args'
 import { enrollCommand } from './enroll'
 import { type CliIo, EXIT } from './io'
+import { downCommand, upCommand } from './maintenance'
 import { runCommand } from './run'
+import { installCommand, uninstallCommand } from './service'
 import { statusCommand } from './status'
 import { syncCommand } from './sync'
 
@@ -21,7 +23,11 @@ Commands:
   enroll    enroll this site with a control plane (makes the site's keys)
   sync      fetch the desired state once and print it (--once)
   run       run the daemon (fail-static, long-poll sync, heartbeats)
-  status    show identity, server, revision, last sync and uplinks
+  status    show identity, server, revision, last sync, uplinks and paths
+  down      maintenance: close tunnels and routes, stay enrolled (until \`up\`)
+  up        end maintenance: build the pipeline again
+  install   install, enable and start the hardened systemd service
+  uninstall stop and remove the systemd service (keys kept unless --purge)
 
 Run \`patronus-agent <command> --help\` for a command's options;
 \`patronus-agent --version\` prints the agent's version.
@@ -34,6 +40,10 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   sync: syncCommand,
   run: runCommand,
   status: statusCommand,
+  down: downCommand,
+  up: upCommand,
+  install: installCommand,
+  uninstall: uninstallCommand,
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

@@ -5,6 +5,7 @@
 import type { Clock } from '../clock'
 import type { FetchLike } from '../control'
 import type { Logger } from '../logger'
+import type { ServiceHost } from '../service/systemd'
 
 export interface CliIo {
   stdout(text: string): void
@@ -17,6 +18,8 @@ export interface CliIo {
   signal: AbortSignal
   /** The daemon's logger; `run` makes a pino logger on stderr when absent. */
   logger?: Logger
+  /** systemctl and the unit path for install/uninstall; the real host when absent. */
+  service?: ServiceHost
 }
 
 /** Exit codes: documented in `patronus-agent --help`. */

@@ -13,7 +13,7 @@ import { isIP } from 'node:net'
 import { Registry } from 'prom-client'
 import { registerClassifierMetrics } from '../bpf'
 import { createControlClient } from '../control'
-import { Daemon, DEFAULT_DAEMON_OPTIONS, REVOKED_MESSAGE } from '../daemon'
+import { Daemon, type DaemonExit, DEFAULT_DAEMON_OPTIONS, REVOKED_MESSAGE } from '../daemon'
 import { createLogger, LOG_LEVELS, type Logger } from '../logger'
 import {
   DEFAULT_METRICS_LISTEN,
@@ -25,7 +25,9 @@ import { startAgentTracing, tracedFetch } from '../observability'
 import { registerOptimizerMetrics } from '../optimizer/tunnel/wiring'
 import { registerMonitorMetrics } from '../pathmon'
 import { RecordingPipeline } from '../pipeline'
-import { fileStore, loadSigner, requireEnrollment, statePaths } from '../state'
+import { runWithMaintenance } from '../service/maintenance'
+import { pathsStatusOf, writePathsStatusLoop } from '../service/paths-status'
+import { fileStore, loadSigner, requireEnrollment, statePaths, writeJsonAtomic } from '../state'
 import { AGENT_VERSION } from '../version'
 import { commonOptions, parse, stateDirFrom, UsageError } from './args'
 import { allowStoredHttp } from './insecure'
@@ -42,7 +44,8 @@ export const RUN_HELP = `Usage: patronus-agent run [options]
 Run the agent daemon: apply the cached desired state at once (fail-static), then keep
 it in sync with the control plane (long-poll) and send heartbeats. Stops cleanly on
 SIGTERM/SIGINT (exit 0), removing its tunnels and routes. Exits 3 if the control plane
-revoked this agent.
+revoked this agent. While \`patronus-agent down\` holds it in maintenance (maintenance.json
+in the state directory) the pipeline stays closed; \`up\` starts it again.
 
 The desired state is applied as a WireGuard mesh (needs root): one interface per
 (local uplink, remote uplink) pair, rtnetlink routes and rules, IPv4 forwarding on and
@@ -81,7 +84,7 @@ Options:
   -h, --help               show this help
 `
 
-const RUN_OPTIONS = {
+export const RUN_OPTIONS = {
   ...commonOptions,
   'log-level': { type: 'string' },
   'dry-run': { type: 'boolean' },
@@ -227,59 +230,91 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       fetch: tracedFetch(io.fetch),
     }
   }
-  const built: BuiltPipeline = mesh
-    ? await meshPipelineFor(paths, mesh, pipelineLogger, io.clock)
-    : { pipeline: new RecordingPipeline(pipelineLogger), release: () => {} }
-  let metrics: MetricsServer | undefined
   const tracing = startAgentTracing(io.env)
-  try {
-    if (metricsListen && built.monitor) {
-      const registry = new Registry()
-      registerMonitorMetrics(registry, built.monitor)
-      built.prediction?.register(registry)
-      built.scorers?.register(registry)
-      if (built.classifier) registerClassifierMetrics(registry, built.classifier)
-      if (built.optimizer) registerOptimizerMetrics(registry, built.optimizer)
-      try {
-        metrics = await startMetricsServer(registry, metricsListen)
-        logger.info({ url: metrics.url }, 'metrics listening')
-      } catch (error) {
-        // Metrics are for observing the agent; forwarding must not depend on them.
-        logger.error({ err: (error as Error).message }, 'metrics server')
-      }
-    }
-    const daemon = new Daemon({
-      client: createControlClient({
-        serverUrl: enrollment.serverUrl,
-        allowInsecureHttp,
-        signer,
-        // Every control-plane request carries a W3C traceparent (a no-op unless OTEL_* is set).
-        fetch: tracedFetch(io.fetch),
-        clock: io.clock,
-      }),
-      pipeline: built.pipeline,
-      store: fileStore(paths),
+  // One session = one pipeline and one Daemon; `down` (the maintenance flag) ends a session
+  // and `up` starts the next (agent/service/maintenance.ts).
+  const session = async (signal: AbortSignal): Promise<DaemonExit> => {
+    const built: BuiltPipeline = mesh
+      ? await meshPipelineFor(paths, mesh, pipelineLogger, io.clock)
+      : { pipeline: new RecordingPipeline(pipelineLogger), release: () => {} }
+    let metrics: MetricsServer | undefined
+    const statusStop = new AbortController()
+    const statusWriter = writePathsStatusLoop({
+      path: paths.pathsStatus,
       clock: io.clock,
       logger,
-      agentVersion: AGENT_VERSION,
-      uplinkNames: enrollment.uplinks.map((u) => u.name),
-      ...(built.monitor ? { reporter: built.reporter ?? built.monitor } : {}),
-      options: { longPollSeconds: longPoll },
+      // The monitor itself, not the reporter: the reporter's telemetry takes the classifier's
+      // traffic deltas, which belong to the control plane's telemetry.
+      source: built.monitor,
+      signal: statusStop.signal,
     })
-    logger.info(
-      { server: enrollment.serverUrl, version: AGENT_VERSION, pipeline: mesh ? 'mesh' : 'dry-run' },
-      'agent starting',
-    )
-    const exit = await daemon.run(io.signal)
+    try {
+      if (metricsListen && built.monitor) {
+        const registry = new Registry()
+        registerMonitorMetrics(registry, built.monitor)
+        built.prediction?.register(registry)
+        built.scorers?.register(registry)
+        if (built.classifier) registerClassifierMetrics(registry, built.classifier)
+        if (built.optimizer) registerOptimizerMetrics(registry, built.optimizer)
+        try {
+          metrics = await startMetricsServer(registry, metricsListen)
+          logger.info({ url: metrics.url }, 'metrics listening')
+        } catch (error) {
+          // Metrics are for observing the agent; forwarding must not depend on them.
+          logger.error({ err: (error as Error).message }, 'metrics server')
+        }
+      }
+      const daemon = new Daemon({
+        client: createControlClient({
+          serverUrl: enrollment.serverUrl,
+          allowInsecureHttp,
+          signer,
+          // Every control-plane request carries a W3C traceparent (a no-op unless OTEL_* is set).
+          fetch: tracedFetch(io.fetch),
+          clock: io.clock,
+        }),
+        pipeline: built.pipeline,
+        store: fileStore(paths),
+        clock: io.clock,
+        logger,
+        agentVersion: AGENT_VERSION,
+        uplinkNames: enrollment.uplinks.map((u) => u.name),
+        ...(built.monitor ? { reporter: built.reporter ?? built.monitor } : {}),
+        options: { longPollSeconds: longPoll },
+      })
+      logger.info(
+        {
+          server: enrollment.serverUrl,
+          version: AGENT_VERSION,
+          pipeline: mesh ? 'mesh' : 'dry-run',
+        },
+        'agent starting',
+      )
+      return await daemon.run(signal)
+    } finally {
+      statusStop.abort()
+      await statusWriter
+      await metrics?.close().catch(() => {})
+      built.release()
+    }
+  }
+  try {
+    const exit = await runWithMaintenance({
+      flagPath: paths.maintenance,
+      clock: io.clock,
+      logger,
+      signal: io.signal,
+      session,
+      onMaintenance: () =>
+        writeJsonAtomic(paths.pathsStatus, pathsStatusOf(undefined, io.clock.now(), 'maintenance')),
+    })
     if (exit === 'revoked') {
       io.stderr(`patronus-agent: ${REVOKED_MESSAGE}\n`)
       return EXIT.revoked
     }
     return EXIT.ok
   } finally {
-    await metrics?.close().catch(() => {})
     await tracing.shutdown().catch(() => {})
-    built.release()
   }
 }
 

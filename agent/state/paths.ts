@@ -19,6 +19,10 @@ export interface StatePaths {
   desiredState: string
   /** When the last successful sync happened and at which revision. */
   syncStatus: string
+  /** What the running daemon reports of its paths, rewritten every few seconds. */
+  pathsStatus: string
+  /** Present while the operator holds the agent in maintenance (`patronus-agent down`). */
+  maintenance: string
 }
 
 export function statePaths(dir: string): StatePaths {
@@ -29,5 +33,7 @@ export function statePaths(dir: string): StatePaths {
     wireguardKey: join(dir, 'wireguard.key'),
     desiredState: join(dir, 'desired-state.json'),
     syncStatus: join(dir, 'sync-status.json'),
+    pathsStatus: join(dir, 'paths-status.json'),
+    maintenance: join(dir, 'maintenance.json'),
   }
 }

@@ -118,6 +118,14 @@ export class CliAgent {
     return new CliAgent(site, proc)
   }
 
+  /**
+   * Any command line that ends up running the agent (e.g. the service's ExecStart under
+   * setpriv with its capability set), with the same log capture and stop as `start`.
+   */
+  static startCommand(lab: Lab, site: LabSite, cmd: string, args: string[]): CliAgent {
+    return new CliAgent(site, lab.spawnIn(site.ns, `agent s${site.index}`, cmd, args))
+  }
+
   get running(): boolean {
     return this.proc.child.exitCode === null && this.proc.child.signalCode === null
   }
