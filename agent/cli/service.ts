@@ -2,9 +2,8 @@
  * `patronus-agent install` and `uninstall`: the agent as a hardened systemd service
  * (agent/service/unit.ts says what the unit contains and why).
  */
-import { existsSync } from 'node:fs'
+import { existsSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { installService, uninstallService } from '../service/install'
 import { realServiceHost } from '../service/systemd'
 import { renderUnit, UNIT_NAME, type UnitOptions, usesClassifier } from '../service/unit'
@@ -13,8 +12,15 @@ import { type CliIo, EXIT } from './io'
 import { CLASSIFIER_OBJECT } from './mesh'
 import { RUN_OPTIONS } from './run'
 
-/** agent/bin/patronus-agent.js of this installation: what the unit runs. */
-export const AGENT_SCRIPT = fileURLToPath(new URL('../bin/patronus-agent.js', import.meta.url))
+/**
+ * The script of this installation that the unit runs: the one this process was started
+ * with (agent/bin/patronus-agent.js in a checkout, dist/patronus-agent.mjs in the package),
+ * through any npm bin symlink, so the service runs exactly what the operator just ran.
+ */
+export function agentScript(argv1: string | undefined = process.argv[1]): string {
+  if (!argv1) throw new UsageError('install: cannot tell which patronus-agent script is running')
+  return realpathSync(argv1)
+}
 
 export const INSTALL_HELP = `Usage: patronus-agent install [options] [-- RUN-OPTIONS...]
 
@@ -83,7 +89,7 @@ export async function installCommand(args: string[], io: CliIo): Promise<number>
   checkRunArgs(runArgs)
   const unit: UnitOptions = {
     node: process.execPath,
-    script: AGENT_SCRIPT,
+    script: agentScript(),
     stateDir: stateDirFrom(values['state-dir'], io.env),
     runArgs,
   }
