@@ -5,10 +5,8 @@
  * `run --dry-run` against a control plane on loopback, and a scorer sandbox worker from the
  * package loading the example plugin.
  *
- * The install is offline: the tarball is unpacked where npm would put it and each of the
- * package's `dependencies` is linked from this checkout's node_modules (npm install
- * --offline cannot resolve them without a warm npm cache). Only the declared dependencies
- * are linked, so a package the bundle needs but does not declare fails here.
+ * The install is agent-package.ts's (offline: the declared dependencies linked from this
+ * checkout), so a package the bundle needs but does not declare fails here.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises'
@@ -18,6 +16,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AGENT_VERSION } from '../../agent/version'
 import { exampleScore } from '../../wasm/plugin/example'
+import { installTarball, packAgent } from './agent-package'
 import { type ServedControlPlane, serveFakeControlPlane } from './control-plane-server'
 
 const exec = promisify(execFile)
@@ -32,40 +31,12 @@ let tarballFiles: string[]
 let served: ServedControlPlane
 const children: ChildProcess[] = []
 
-async function installTarball(tarball: string, into: string): Promise<string> {
-  const target = join(into, 'node_modules', '@patronus', 'agent')
-  await mkdir(target, { recursive: true })
-  await exec('tar', ['-xzf', tarball, '-C', target, '--strip-components=1'])
-  const pkg = JSON.parse(await readFile(join(target, 'package.json'), 'utf8')) as {
-    bin: Record<string, string>
-    dependencies?: Record<string, string>
-  }
-  for (const name of Object.keys(pkg.dependencies ?? {})) {
-    const link = join(into, 'node_modules', name)
-    await mkdir(dirname(link), { recursive: true })
-    await symlink(await realpath(join(REPO, 'node_modules', name)), link)
-  }
-  // What npm does for a bin on install: a link in node_modules/.bin, made executable.
-  const binDir = join(into, 'node_modules', '.bin')
-  await mkdir(binDir, { recursive: true })
-  const script = join(target, pkg.bin['patronus-agent']!)
-  await chmod(script, 0o755)
-  await symlink(script, join(binDir, 'patronus-agent'))
-  return join(binDir, 'patronus-agent')
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'patronus-agent-pkg-'))
-  await exec(process.execPath, [join(REPO, 'scripts/build-agent.mjs')], { cwd: REPO })
-  const { stdout } = await exec(
-    'npm',
-    ['pack', './agent', '--json', '--pack-destination', dir, '--offline'],
-    { cwd: REPO },
-  )
-  const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[]
-  tarballFiles = packed!.files.map((f) => f.path)
+  const packed = await packAgent(dir)
+  tarballFiles = packed.files
   const site = join(dir, 'site')
-  bin = await installTarball(join(dir, packed!.filename), site)
+  bin = await installTarball(packed.tarball, site)
   packageDir = join(site, 'node_modules', '@patronus', 'agent')
   served = await serveFakeControlPlane()
 }, 60_000)

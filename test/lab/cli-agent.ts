@@ -49,12 +49,14 @@ export async function enrollSite(
   serverUrl: string,
   token: string,
   stateDir: string,
+  /** The agent script to enroll with: the checkout's by default, or an installed package's. */
+  agentBin: string = AGENT_BIN,
 ): Promise<Enrolled> {
   const res = await lab.exec(
     site.ns,
     process.execPath,
     [
-      AGENT_BIN,
+      agentBin,
       'enroll',
       '--server',
       serverUrl,

@@ -1,6 +1,9 @@
 /**
- * The agent as the systemd service runs it, without systemd (the lab needs none): site 0's
- * agent is started with exactly the unit's ExecStart argument list (agent/service/unit.ts),
+ * The agent package as a site installs it and the systemd service runs it, without systemd
+ * (this machine's PID 1 is not systemd; the lab needs none): the @patronus/agent tarball is
+ * built, packed and installed into an empty directory (test/agent/agent-package.ts); site 0
+ * enrolls with the installed agent, which is started with exactly the unit's ExecStart
+ * argument list (agent/service/unit.ts, the installed bundle as the script),
  * under `setpriv` with the unit's capability set as bounding, inheritable and ambient set
  * and no-new-privs, as root (the unit sets no User=). Checked:
  * - with only CAP_NET_ADMIN and CAP_NET_RAW it builds its WireGuard tunnels, routes and
@@ -13,11 +16,12 @@
  * verify checks those directives in agent/service/unit.test.ts.
  */
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { capabilitiesFor, execStartArgv, type UnitOptions } from '../../agent/service/unit'
+import { installTarball, packAgent } from '../agent/agent-package'
 import { AGENT_BIN, CliAgent, enrollSite, lanPing, wgDevices } from './cli-agent'
 import { LabControlPlane } from './control-plane'
 import { pollUntil } from './exec'
@@ -26,6 +30,8 @@ import { cleanupStale, Lab, type LabSite, labLeftovers } from './harness'
 let lab: Lab
 let cp: LabControlPlane
 let dir: string
+/** The installed package's agent bundle (node_modules/@patronus/agent/dist/...). */
+let installedAgent: string
 const agents: (CliAgent | undefined)[] = []
 const log = (m: string) => {
   if (process.env.LAB_VERBOSE) console.log(m)
@@ -57,7 +63,7 @@ function setprivArgs(caps: string[]): string[] {
 function startAsService(): CliAgent {
   const unit: UnitOptions = {
     node: process.execPath,
-    script: AGENT_BIN,
+    script: installedAgent,
     stateDir: stateDir(0),
     runArgs: labRunArgs(site(0)),
   }
@@ -113,11 +119,15 @@ beforeAll(async () => {
   await cleanupStale()
   lab = await Lab.create({ sites: 2, uplinks: 1, log })
   dir = await mkdtemp(join(tmpdir(), `patronus-lab-${lab.runId}-`))
+  const packed = await packAgent(dir)
+  // The bundle the npm bin link points at: what the unit's ExecStart runs with node.
+  installedAgent = await realpath(await installTarball(packed.tarball, join(dir, 'package')))
   cp = new LabControlPlane(lab, dir)
   await cp.start()
   for (const i of [0, 1]) {
     const { token } = await cp.createSite(`service-${i}`, [site(i).lanPrefix])
-    await enrollSite(lab, site(i), cp.url, token, stateDir(i))
+    // Site 0 enrolls with the installed package, site 1 (the peer) with the checkout.
+    await enrollSite(lab, site(i), cp.url, token, stateDir(i), i === 0 ? installedAgent : AGENT_BIN)
   }
   agents[1] = CliAgent.start(lab, site(1), stateDir(1), { longPollSeconds: 5 })
 }, 120_000)
@@ -164,6 +174,10 @@ describe('the agent under the service unit’s capability set', () => {
     expect(await keyDigests(0)).toEqual(digests)
     expect(again.running).toBe(true)
     // It found its enrollment: no "not enrolled", and it applied the cached state first.
-    expect(again.has('applied cached desired state')).toBe(true)
+    await pollUntil(
+      'the restarted agent applied its cached desired state',
+      () => (again.has('applied cached desired state') ? true : undefined),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    )
   }, 120_000)
 })
