@@ -39,9 +39,10 @@ export const REQUIREMENTS: readonly Requirement[] = [
   lab('bird2', { command: 'bird' }),
   // The dashboard suite (test:ui) drives Debian's chromium at this exact path.
   always('chromium', { file: '/usr/bin/chromium' }),
-  lab('clang', { command: 'clang' }),
+  // The agent package test (test:node) compiles the eBPF objects the package ships.
+  always('clang', { command: 'clang' }),
   lab('llvm', { command: 'llvm-strip' }),
-  lab('libbpf-dev', { file: '/usr/include/bpf/bpf_helpers.h' }),
+  always('libbpf-dev', { file: '/usr/include/bpf/bpf_helpers.h' }),
   lab('bpftool', { command: 'bpftool' }),
   // The lab's TLS fixtures are made with the openssl CLI (not in a minimal Debian).
   lab('openssl', { command: 'openssl' }),
