@@ -79,9 +79,8 @@ export const PRIORITIES = {
   controlPlane: range(1101, 1),
 } as const satisfies Record<string, NumberRange>
 
-/** The first rule priority the mesh range owns and its last (inclusive). */
+/** The first rule priority the mesh range owns. */
 export const MESH_PRIORITY_FIRST = PRIORITIES.uplinkFwmark.base
-export const MESH_PRIORITY_LAST = PRIORITIES.controlPlane.base
 
 function at(r: NumberRange, k: number, what: string): number {
   if (!Number.isInteger(k) || k < 0 || k >= r.count) {
@@ -94,19 +93,10 @@ export const uplinkTable = (slot: number) => at(TABLES.uplink, slot, 'uplink slo
 export const uplinkMark = (slot: number) => at(MARKS.uplink, slot, 'uplink slot')
 export const classTable = (k: number) => at(TABLES.class, k, 'class')
 export const classMark = (k: number) => at(MARKS.class, k, 'class')
-export const optimizerTable = (k: number) => at(TABLES.optimizer, k, 'optimizer class')
-export const optimizerPriority = (k: number) => at(PRIORITIES.optimizerClass, k, 'class')
 export const uplinkFwmarkPriority = (slot: number) => at(PRIORITIES.uplinkFwmark, slot, 'slot')
 export const uplinkSourcePriority = (slot: number) => at(PRIORITIES.uplinkSource, slot, 'slot')
 
 /** Whether `n` lies in `r`. */
 export function inRange(r: NumberRange, n: number): boolean {
   return n >= r.base && n < r.base + r.count
-}
-
-/** Every table the agent may own, for sweeping leftovers of a previous run. */
-export function ownedTables(): Set<number> {
-  const all = new Set<number>()
-  for (const r of Object.values(TABLES)) for (let k = 0; k < r.count; k++) all.add(r.base + k)
-  return all
 }

@@ -20,7 +20,7 @@ import { planTunnel, type TunnelPlan } from '../optimizer/tunnel/plan'
 import { type ClassRules, policyRules } from '../pathmon/class-rules'
 import type { RuleSpec } from '../routing/types'
 import { type MeshPlan, planMesh } from './mesh-plan'
-import { classMark, classTable, MARKS, MAX_CLASSES, PRIORITIES, TABLES } from './numbers'
+import { classMark, classTable, MAX_CLASSES, PRIORITIES, TABLES } from './numbers'
 
 export interface SitePlanOptions {
   /** Interface name prefix; at most 12 characters. Must be unique on the host. */
@@ -54,7 +54,7 @@ export interface SitePlan {
 }
 
 /** Policies in priority order (ties keep the document's order: the sort is stable). */
-export function policiesInOrder(desired: DesiredState): Policy[] {
+function policiesInOrder(desired: DesiredState): Policy[] {
   return [...desired.policies].sort((a, b) => a.priority - b.priority)
 }
 
@@ -111,6 +111,3 @@ export function planNumbers(plan: SitePlan): PlanNumbers[] {
     },
   ]
 }
-
-/** The ranges of numbers.ts, for tests that check a plan stays inside them. */
-export const PLAN_RANGES = { TABLES, MARKS, PRIORITIES }

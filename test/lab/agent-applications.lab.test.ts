@@ -17,8 +17,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { decodeFlow, type FlowEntry, fromHexList } from '../../agent/bpf'
+import type { FlowEntry } from '../../agent/bpf'
 import { traffic } from './bpf-lab'
+import { classifierFlows } from './classifier-flows'
 import { CliAgent, enrollSite, lanPing } from './cli-agent'
 import { LabControlPlane } from './control-plane'
 import { pollUntil, run } from './exec'
@@ -39,30 +40,8 @@ const log = (m: string) => {
 }
 const site = (i: number): LabSite => lab.site(i)
 
-/** The flow table of the classifier on site 0's LAN interface (as agent-ecmp-qos reads it). */
-async function flows(): Promise<FlowEntry[]> {
-  const ns = site(0).ns
-  const filters = JSON.parse(
-    (await lab.exec(ns, 'tc', ['-j', 'filter', 'show', 'dev', lab.names.lanIf, 'ingress'])).stdout,
-  ) as { options?: { prog?: { id?: number } } }[]
-  const progId = filters.find((f) => f.options?.prog?.id)?.options?.prog?.id
-  if (progId === undefined) throw new Error('no classifier on the LAN interface')
-  const bpftool = (args: string[]) =>
-    run('nsenter', [`--net=/var/run/netns/${ns}`, 'bpftool', '-j', ...args])
-  const prog = JSON.parse((await bpftool(['prog', 'show', 'id', String(progId)])).stdout) as {
-    map_ids: number[]
-  }
-  for (const id of prog.map_ids) {
-    const info = JSON.parse((await bpftool(['map', 'show', 'id', String(id)])).stdout)
-    if (info.name !== 'pt_flows') continue
-    const dump = JSON.parse((await bpftool(['map', 'dump', 'id', String(id)])).stdout) as {
-      key: unknown
-      value: unknown
-    }[]
-    return dump.map((e) => decodeFlow(fromHexList(e.key), fromHexList(e.value)))
-  }
-  throw new Error('no pt_flows map')
-}
+/** The agent's flow table, read from the program attached on site 0's LAN interface. */
+const flows = () => classifierFlows(lab, site(0).ns)
 
 /** Site 0's flows to site 1's LAN host on `dport`. */
 async function flowsTo(dport: number): Promise<FlowEntry[]> {

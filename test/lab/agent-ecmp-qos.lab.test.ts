@@ -16,9 +16,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { CLASSIFIER_RULE_PRIORITY, decodeFlow, type FlowEntry, fromHexList } from '../../agent/bpf'
+import { CLASSIFIER_RULE_PRIORITY, fromHexList } from '../../agent/bpf'
 import { ECMP_MARK_BASE, htbMinor, ifbName, isEcmpTable } from '../../agent/dataplane'
 import { traffic } from './bpf-lab'
+import { classifierFlows } from './classifier-flows'
 import { CliAgent, enrollSite } from './cli-agent'
 import { LabControlPlane } from './control-plane'
 import { pollUntil, run } from './exec'
@@ -84,29 +85,7 @@ async function ecmpState(a: CliAgent): Promise<string> {
 }
 
 /** The agent's flow table, read from the program attached on site 0's LAN interface. */
-async function flows(): Promise<FlowEntry[]> {
-  const ns = site(0).ns
-  const filters = JSON.parse(
-    (await lab.exec(ns, 'tc', ['-j', 'filter', 'show', 'dev', lab.names.lanIf, 'ingress'])).stdout,
-  ) as { options?: { prog?: { id?: number } } }[]
-  const progId = filters.find((f) => f.options?.prog?.id)?.options?.prog?.id
-  if (progId === undefined) throw new Error('no classifier on the LAN interface')
-  const bpftool = (args: string[]) =>
-    run('nsenter', [`--net=/var/run/netns/${ns}`, 'bpftool', '-j', ...args])
-  const prog = JSON.parse((await bpftool(['prog', 'show', 'id', String(progId)])).stdout) as {
-    map_ids: number[]
-  }
-  for (const id of prog.map_ids) {
-    const info = JSON.parse((await bpftool(['map', 'show', 'id', String(id)])).stdout)
-    if (info.name !== 'pt_flows') continue
-    const dump = JSON.parse((await bpftool(['map', 'dump', 'id', String(id)])).stdout) as {
-      key: unknown
-      value: unknown
-    }[]
-    return dump.map((e) => decodeFlow(fromHexList(e.key), fromHexList(e.value)))
-  }
-  throw new Error('no pt_flows map')
-}
+const flows = () => classifierFlows(lab, site(0).ns)
 
 /**
  * The latest ECMP shares the agent logged: {"0-0": 0.67, "1-0": 0.33} for the class, once
